@@ -1,0 +1,194 @@
+// Package tags parses the grammar of `spawn:"…"` struct tags. It knows
+// nothing of what the keys mean: the registry interprets them.
+//
+// A tag is a comma-separated list of items. An item is a bare key
+// (`stateful`) or `key=value` (`name=joe`). A value that must hold a comma
+// or a leading/trailing space is single-quoted: `tag='a,b'`. Inside quotes,
+// `\'` and `\\` escape a quote and a backslash. Spaces around items, keys
+// and unquoted values are ignored.
+package tags
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Item is one element of a tag.
+type Item struct {
+	Key      string
+	Value    string
+	HasValue bool
+	// Offset is the byte offset of the item in the tag, for error messages.
+	Offset int
+}
+
+// String renders the item the way it would be written in a tag.
+func (it Item) String() string {
+	if !it.HasValue {
+		return it.Key
+	}
+	return it.Key + "=" + quote(it.Value)
+}
+
+// SyntaxError reports a malformed tag.
+type SyntaxError struct {
+	Tag    string
+	Offset int
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("malformed tag %q at offset %d: %s", e.Tag, e.Offset, e.Msg)
+}
+
+// Parse splits a tag into its items, in order. Repeated keys are kept: the
+// caller decides whether a key may repeat.
+func Parse(tag string) ([]Item, error) {
+	var items []Item
+	i := 0
+	for {
+		i = skipSpace(tag, i)
+		if i >= len(tag) {
+			if len(items) > 0 {
+				return nil, &SyntaxError{tag, i, "trailing comma"}
+			}
+			return nil, nil
+		}
+		start := i
+		for i < len(tag) && tag[i] != ',' && tag[i] != '=' {
+			i++
+		}
+		key := strings.TrimSpace(tag[start:i])
+		if err := checkKey(tag, start, key); err != nil {
+			return nil, err
+		}
+		it := Item{Key: key, Offset: start}
+		if i < len(tag) && tag[i] == '=' {
+			i++
+			val, next, err := parseValue(tag, i)
+			if err != nil {
+				return nil, err
+			}
+			it.Value, it.HasValue, i = val, true, next
+		}
+		items = append(items, it)
+		if i >= len(tag) {
+			return items, nil
+		}
+		// tag[i] is a comma here: parseValue stops only at one or at the end.
+		i++
+	}
+}
+
+func checkKey(tag string, at int, key string) error {
+	if key == "" {
+		return &SyntaxError{tag, at, "empty item (two commas in a row, or a leading comma?)"}
+	}
+	for j, r := range key {
+		ok := r == '_' || r == '-' || r == '.' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9')
+		if !ok {
+			return &SyntaxError{tag, at + j, fmt.Sprintf("key %q holds %q; keys are letters, digits, '_', '-' and '.'", key, r)}
+		}
+	}
+	return nil
+}
+
+// parseValue reads a value starting at i and returns it with the offset
+// of the comma that ends it (or len(tag)).
+func parseValue(tag string, i int) (string, int, error) {
+	i = skipSpace(tag, i)
+	if i < len(tag) && tag[i] == '\'' {
+		open := i
+		var b strings.Builder
+		i++
+		for {
+			if i >= len(tag) {
+				return "", 0, &SyntaxError{tag, open, "unterminated quote"}
+			}
+			c := tag[i]
+			switch {
+			case c == '\\' && i+1 < len(tag) && (tag[i+1] == '\'' || tag[i+1] == '\\'):
+				b.WriteByte(tag[i+1])
+				i += 2
+			case c == '\'':
+				i = skipSpace(tag, i+1)
+				if i < len(tag) && tag[i] != ',' {
+					return "", 0, &SyntaxError{tag, i, "text after a closing quote; quote the whole value"}
+				}
+				if !utf8.ValidString(b.String()) {
+					return "", 0, &SyntaxError{tag, open, "value is not valid UTF-8"}
+				}
+				return b.String(), i, nil
+			default:
+				b.WriteByte(c)
+				i++
+			}
+		}
+	}
+	start := i
+	for i < len(tag) && tag[i] != ',' {
+		if tag[i] == '\'' {
+			return "", 0, &SyntaxError{tag, i, "a quote inside a value; quote the whole value: key='…'"}
+		}
+		i++
+	}
+	val := strings.TrimSpace(tag[start:i])
+	if !utf8.ValidString(val) {
+		return "", 0, &SyntaxError{tag, start, "value is not valid UTF-8"}
+	}
+	return val, i, nil
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+func quote(v string) string {
+	if v != "" && !strings.ContainsAny(v, ",'\\") && strings.TrimSpace(v) == v {
+		return v
+	}
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+	return "'" + r.Replace(v) + "'"
+}
+
+// Suggest returns the candidate closest to word, for "did you mean" hints,
+// or "" when none is close enough to be a likely typo.
+func Suggest(word string, candidates []string) string {
+	best, bestDist := "", 3
+	lw := strings.ToLower(word)
+	for _, c := range candidates {
+		d := distance(lw, strings.ToLower(c))
+		if d < bestDist || (d == bestDist && best != "" && c < best) {
+			best, bestDist = c, d
+		}
+	}
+	if bestDist > 2 || bestDist >= len(word) {
+		return ""
+	}
+	return best
+}
+
+// distance is the Levenshtein edit distance between a and b, in bytes.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
