@@ -1,0 +1,327 @@
+package state
+
+import (
+	"bytes"
+	"context"
+	"crypto/cipher"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// EnvDataDir is the environment variable that overrides DefaultDir.
+const EnvDataDir = "SPAWN_DATA_DIR"
+
+// dbFileName is the database file inside the data directory.
+const dbFileName = "state.db"
+
+// Database layout, one bucket per line. Records and scheduled invocations
+// are encoded as in codec.go.
+//
+//	meta       "format" -> formatVersion; "keycheck" -> a constant sealed with the key, if any
+//	latest     actorKey -> revision saved last (8 bytes, see appendRevision)
+//	revisions  actorKey || revision -> record
+//	scheduled  ID -> scheduled invocation
+var (
+	bucketMeta      = []byte("meta")
+	bucketLatest    = []byte("latest")
+	bucketRevisions = []byte("revisions")
+	bucketScheduled = []byte("scheduled")
+
+	metaFormat   = []byte("format")
+	metaKeyCheck = []byte("keycheck")
+)
+
+// The key check lets Open reject a wrong key up front instead of at the
+// first load of some actor.
+var (
+	keyCheckPlaintext = []byte("spawn-go state key check")
+	keyCheckAD        = []byte("spawn-go/state keycheck")
+)
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	key         []byte
+	lockTimeout time.Duration
+}
+
+// WithKey encrypts the state data at rest with AES-256-GCM under key, which
+// must be 32 bytes (see KeyFromEnv). A nil key leaves the data unencrypted,
+// so the result of KeyFromEnv can be passed as is.
+//
+// As in the real proxy, only Record.Data is encrypted; the type URL, the
+// tags and the scheduled invocations are stored in the clear. Once a
+// database has been opened with a key, it can only be opened with that key.
+func WithKey(key []byte) Option {
+	key = bytes.Clone(key)
+	return func(o *options) { o.key = key }
+}
+
+// withLockTimeout shortens the wait for another process's lock, for tests.
+func withLockTimeout(d time.Duration) Option {
+	return func(o *options) { o.lockTimeout = d }
+}
+
+// Disk is a durable Store kept in one bbolt database file. Every write is
+// committed and synced to disk before the method returns, and every
+// revision of every actor is kept. Only one process can open a database at
+// a time.
+type Disk struct {
+	db     *bolt.DB
+	path   string
+	aead   cipher.AEAD // nil when the data is not encrypted
+	closed atomic.Bool
+}
+
+var _ Store = (*Disk)(nil)
+
+// Open opens the store in dir, creating the directory (mode 0700) and the
+// database file (mode 0600) if needed, since actor state may be private.
+// It fails if another process has the database open.
+func Open(dir string, opts ...Option) (*Disk, error) {
+	o := options{lockTimeout: time.Second}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if dir == "" {
+		return nil, errors.New("state: no data directory given; state.DefaultDir() returns the default")
+	}
+	var aead cipher.AEAD
+	if o.key != nil {
+		var err error
+		if aead, err = newAEAD(o.key); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state: create data directory: %w", err)
+	}
+	path := filepath.Join(dir, dbFileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.lockTimeout})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("state: another spawn runtime is using %s (its lock was not released within %v); stop that process or set %s to another directory", path, o.lockTimeout, EnvDataDir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state: open %s: %w", path, err)
+	}
+	d := &Disk{db: db, path: path, aead: aead}
+	if err := db.Update(d.init); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// init creates the buckets of a new database and checks that an existing
+// one can be read with d's format and key.
+func (d *Disk) init(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketMeta, bucketLatest, bucketRevisions, bucketScheduled} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("state: initialize %s: %w", d.path, err)
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	switch v := meta.Get(metaFormat); {
+	case v == nil:
+		if err := meta.Put(metaFormat, []byte{formatVersion}); err != nil {
+			return fmt.Errorf("state: initialize %s: %w", d.path, err)
+		}
+	case len(v) != 1 || v[0] != formatVersion:
+		return fmt.Errorf("state: %s was written by another version of spawn (format %v, want %d)", d.path, v, formatVersion)
+	}
+	check := meta.Get(metaKeyCheck)
+	switch {
+	case check == nil && d.aead != nil:
+		// Records saved before a key was set stay readable: enabling
+		// encryption on an existing database must not lose its state.
+		if err := meta.Put(metaKeyCheck, seal(d.aead, keyCheckPlaintext, keyCheckAD)); err != nil {
+			return fmt.Errorf("state: initialize %s: %w", d.path, err)
+		}
+	case check != nil && d.aead == nil:
+		return fmt.Errorf("state: %s is encrypted; set %s to the key it was written with", d.path, EnvKey)
+	case check != nil:
+		if _, err := unseal(d.aead, check, keyCheckAD); err != nil {
+			return fmt.Errorf("state: %s was encrypted with a different key; set %s to the key it was written with", d.path, EnvKey)
+		}
+	}
+	return nil
+}
+
+// Path returns the path of the database file.
+func (d *Disk) Path() string { return d.path }
+
+// Load implements Store.
+func (d *Disk) Load(ctx context.Context, key Key) (Record, error) {
+	return d.load(ctx, key, nil)
+}
+
+// LoadRevision implements Store.
+func (d *Disk) LoadRevision(ctx context.Context, key Key, rev int64) (Record, error) {
+	return d.load(ctx, key, &rev)
+}
+
+// load reads revision *rev of key, or the latest one when rev is nil.
+func (d *Disk) load(ctx context.Context, key Key, rev *int64) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	actor := actorKey(key)
+	var (
+		rec    Record
+		sealed bool
+		want   int64
+	)
+	err := d.db.View(func(tx *bolt.Tx) error {
+		if rev != nil {
+			want = *rev
+		} else {
+			v := tx.Bucket(bucketLatest).Get(actor)
+			if v == nil {
+				return notFound(key)
+			}
+			var err error
+			if want, err = decodeRevision(v); err != nil {
+				return err
+			}
+		}
+		v := tx.Bucket(bucketRevisions).Get(revisionKey(actor, want))
+		if v == nil {
+			if rev != nil {
+				return revisionNotFound(key, want)
+			}
+			return corrupt("latest revision %d is missing", want)
+		}
+		var err error
+		rec, sealed, err = decodeRecord(v)
+		return err
+	})
+	if err != nil {
+		return Record{}, d.fail("load "+key.String(), err)
+	}
+	if rec.Revision != want {
+		return Record{}, d.fail("load "+key.String(), corrupt("revision %d holds revision %d", want, rec.Revision))
+	}
+	if !sealed {
+		return rec, nil
+	}
+	if d.aead == nil {
+		return Record{}, fmt.Errorf("state: load %v revision %d: the state is encrypted; set %s to the key it was written with", key, want, EnvKey)
+	}
+	if rec.Data, err = unseal(d.aead, rec.Data, revisionKey(actor, want)); err != nil {
+		return Record{}, fmt.Errorf("state: load %v revision %d: cannot decrypt the state: %w", key, want, err)
+	}
+	return rec, nil
+}
+
+// Save implements Store.
+func (d *Disk) Save(ctx context.Context, key Key, rec Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	actor := actorKey(key)
+	revKey := revisionKey(actor, rec.Revision)
+	rec.SavedAt = time.Now()
+	if d.aead != nil {
+		// The additional data is where the record lives, so that a record
+		// copied to another actor or revision does not decrypt.
+		rec.Data = seal(d.aead, rec.Data, revKey)
+	}
+	value := encodeRecord(rec, d.aead != nil)
+	latest := appendRevision(nil, rec.Revision)
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketRevisions).Put(revKey, value); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketLatest).Put(actor, latest)
+	})
+	if err != nil {
+		return d.fail("save "+key.String(), err)
+	}
+	return nil
+}
+
+// PutScheduled implements Store.
+func (d *Disk) PutScheduled(ctx context.Context, s Scheduled) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkScheduled(s); err != nil {
+		return err
+	}
+	value := encodeScheduled(s)
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketScheduled).Put([]byte(s.ID), value)
+	})
+	if err != nil {
+		return d.fail("schedule "+strconv.Quote(s.ID), err)
+	}
+	return nil
+}
+
+// DeleteScheduled implements Store.
+func (d *Disk) DeleteScheduled(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketScheduled).Delete([]byte(id))
+	})
+	if err != nil {
+		return d.fail("unschedule "+strconv.Quote(id), err)
+	}
+	return nil
+}
+
+// ListScheduled implements Store.
+func (d *Disk) ListScheduled(ctx context.Context) ([]Scheduled, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var list []Scheduled
+	err := d.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketScheduled).ForEach(func(k, v []byte) error {
+			s, err := decodeScheduled(string(k), v)
+			if err != nil {
+				return fmt.Errorf("%q: %w", k, err)
+			}
+			list = append(list, s)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, d.fail("list scheduled", err)
+	}
+	sortScheduled(list)
+	return list, nil
+}
+
+// Close implements Store. It waits for the calls in progress to finish.
+func (d *Disk) Close() error {
+	if d.closed.Swap(true) {
+		return ErrClosed
+	}
+	if err := d.db.Close(); err != nil {
+		return fmt.Errorf("state: close %s: %w", d.path, err)
+	}
+	return nil
+}
+
+// fail gives a non-nil err the context of the operation that failed.
+func (d *Disk) fail(op string, err error) error {
+	switch {
+	case errors.Is(err, bolterrors.ErrDatabaseNotOpen):
+		return ErrClosed
+	case errors.Is(err, ErrNotFound):
+		return err
+	}
+	return fmt.Errorf("state: %s in %s: %w", op, d.path, err)
+}

@@ -1,0 +1,197 @@
+package state
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Memory is a Store that keeps everything in memory, for tests. It copies
+// what goes in and what comes out, so callers may reuse their slices and
+// maps. The zero value is an empty store ready for use.
+type Memory struct {
+	mu        sync.Mutex
+	closed    bool
+	actors    map[Key]*memActor
+	scheduled map[string]Scheduled
+}
+
+type memActor struct {
+	latest int64
+	revs   map[int64]Record
+}
+
+var _ Store = (*Memory)(nil)
+
+// NewMemory returns an empty in-memory store.
+func NewMemory() *Memory {
+	return &Memory{}
+}
+
+// Load implements Store.
+func (m *Memory) Load(ctx context.Context, key Key) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return Record{}, ErrClosed
+	}
+	a, ok := m.actors[key]
+	if !ok {
+		return Record{}, notFound(key)
+	}
+	return cloneRecord(a.revs[a.latest]), nil
+}
+
+// LoadRevision implements Store.
+func (m *Memory) LoadRevision(ctx context.Context, key Key, rev int64) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return Record{}, ErrClosed
+	}
+	a, ok := m.actors[key]
+	if !ok {
+		return Record{}, notFound(key)
+	}
+	rec, ok := a.revs[rev]
+	if !ok {
+		return Record{}, revisionNotFound(key, rev)
+	}
+	return cloneRecord(rec), nil
+}
+
+// Save implements Store.
+func (m *Memory) Save(ctx context.Context, key Key, rec Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rec = cloneRecord(rec)
+	// Round(0) drops the monotonic reading, which the disk store cannot keep
+	// either.
+	rec.SavedAt = time.Now().Round(0)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	if m.actors == nil {
+		m.actors = make(map[Key]*memActor)
+	}
+	a, ok := m.actors[key]
+	if !ok {
+		a = &memActor{revs: make(map[int64]Record)}
+		m.actors[key] = a
+	}
+	a.revs[rec.Revision] = rec
+	a.latest = rec.Revision
+	return nil
+}
+
+// PutScheduled implements Store.
+func (m *Memory) PutScheduled(ctx context.Context, s Scheduled) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkScheduled(s); err != nil {
+		return err
+	}
+	s.Request = bytes.Clone(s.Request)
+	s.At = s.At.Round(0)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	if m.scheduled == nil {
+		m.scheduled = make(map[string]Scheduled)
+	}
+	m.scheduled[s.ID] = s
+	return nil
+}
+
+// DeleteScheduled implements Store.
+func (m *Memory) DeleteScheduled(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	delete(m.scheduled, id)
+	return nil
+}
+
+// ListScheduled implements Store.
+func (m *Memory) ListScheduled(ctx context.Context) ([]Scheduled, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	list := make([]Scheduled, 0, len(m.scheduled))
+	for _, s := range m.scheduled {
+		s.Request = bytes.Clone(s.Request)
+		list = append(list, s)
+	}
+	sortScheduled(list)
+	return list, nil
+}
+
+// Close implements Store. The contents are dropped.
+func (m *Memory) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	m.closed = true
+	m.actors, m.scheduled = nil, nil
+	return nil
+}
+
+func cloneRecord(rec Record) Record {
+	rec.Data = bytes.Clone(rec.Data)
+	rec.Tags = maps.Clone(rec.Tags)
+	return rec
+}
+
+func checkScheduled(s Scheduled) error {
+	if s.ID == "" {
+		return errors.New("state: scheduled invocation has no ID")
+	}
+	return nil
+}
+
+// sortScheduled puts list in the order ListScheduled promises: earliest
+// first, ties broken by ID so that the order is stable across calls.
+func sortScheduled(list []Scheduled) {
+	slices.SortFunc(list, func(a, b Scheduled) int {
+		return cmp.Or(a.At.Compare(b.At), strings.Compare(a.ID, b.ID))
+	})
+}
+
+func notFound(key Key) error {
+	return fmt.Errorf("%w: %v", ErrNotFound, key)
+}
+
+func revisionNotFound(key Key, rev int64) error {
+	return fmt.Errorf("%w: %v revision %d", ErrNotFound, key, rev)
+}
