@@ -1,0 +1,65 @@
+package spawn
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spawn-go/spawn/protocol"
+)
+
+// Context is what an action gets first. It is a context.Context (the
+// invocation's: it ends when the caller gives up or the host stops), and
+// it says who is running, who called, with what metadata, and lets the
+// action invoke other actors.
+//
+// A Context is valid only during the action that received it.
+type Context struct {
+	ctx context.Context
+	inv *protocol.ActorInvocation
+	sys *System
+}
+
+// Deadline implements context.Context.
+func (c *Context) Deadline() (time.Time, bool) { return c.ctx.Deadline() }
+
+// Done implements context.Context.
+func (c *Context) Done() <-chan struct{} { return c.ctx.Done() }
+
+// Err implements context.Context.
+func (c *Context) Err() error { return c.ctx.Err() }
+
+// Value implements context.Context.
+func (c *Context) Value(key any) any { return c.ctx.Value(key) }
+
+// Self is the actor running the action.
+func (c *Context) Self() ActorID { return toID(c.inv.GetActor()) }
+
+// Caller is the actor that made the call; zero (see ActorID.IsZero) for
+// calls from outside any actor.
+func (c *Context) Caller() ActorID { return toID(c.inv.GetCaller()) }
+
+// Metadata returns the call's metadata. Treat the map as read-only.
+func (c *Context) Metadata() map[string]string { return c.inv.GetCurrentContext().GetMetadata() }
+
+// Tags returns the actor's tags as they were when the action started.
+// Treat the map as read-only; change tags with Value.Tag and Value.Tags.
+func (c *Context) Tags() map[string]string { return c.inv.GetCurrentContext().GetTags() }
+
+// Invoke calls action on actor from inside an action, as this actor: the
+// callee sees it as Caller. It takes the same options as System.Invoke.
+// Calling the running actor itself synchronously deadlocks on the actor's
+// one-call-at-a-time rule; use Async for that.
+func (c *Context) Invoke(ctx context.Context, actor, action string, in, out proto.Message, opts ...InvokeOption) error {
+	return c.sys.invoke(ctx, c.inv.GetActor(), actor, action, in, out, opts)
+}
+
+// Spawn creates an instance of an unnamed actor, as System.Spawn does.
+func (c *Context) Spawn(ctx context.Context, name, parent string, opts ...SpawnOption) error {
+	return c.sys.Spawn(ctx, name, parent, opts...)
+}
+
+func toID(id *protocol.ActorId) ActorID {
+	return ActorID{Name: id.GetName(), System: id.GetSystem(), Parent: id.GetParent()}
+}
