@@ -34,10 +34,18 @@ var (
 // a valid actor definition, but need not be served by this program.
 func Call[A any, In, Out proto.Message](ctx context.Context, via Invoker, method func(A, *Context, In) (Out, error), in In, opts ...InvokeOption) (Out, error) {
 	var zero Out
-	if via == nil || method == nil {
-		return zero, &Error{Code: CodeInvalid, Message: "Call needs an Invoker and a method expression like (*Joe).SetLanguage"}
+	if method == nil {
+		return zero, &Error{Code: CodeInvalid, Message: "Call needs a method expression like (*Joe).SetLanguage"}
 	}
-	t, err := target(reflect.TypeFor[A](), reflect.ValueOf(method).Pointer())
+	return call[Out](ctx, via, reflect.TypeFor[A](), reflect.ValueOf(method).Pointer(), in, opts)
+}
+
+func call[Out proto.Message](ctx context.Context, via Invoker, recv reflect.Type, pc uintptr, in proto.Message, opts []InvokeOption) (Out, error) {
+	var zero Out
+	if via == nil {
+		return zero, &Error{Code: CodeInvalid, Message: "Call needs an Invoker: a *spawn.System or a *spawn.Context"}
+	}
+	t, err := target(recv, pc)
 	if err != nil {
 		return zero, err
 	}
@@ -59,6 +67,17 @@ func Call[A any, In, Out proto.Message](ctx context.Context, via Invoker, method
 		return zero, err
 	}
 	return out, nil
+}
+
+// CallNoInput is Call for an action that takes no input:
+//
+//	status, err := spawn.CallNoInput(ctx, sys, (*Joe).Status)
+func CallNoInput[A any, Out proto.Message](ctx context.Context, via Invoker, method func(A, *Context) (Out, error), opts ...InvokeOption) (Out, error) {
+	var zero Out
+	if method == nil {
+		return zero, &Error{Code: CodeInvalid, Message: "CallNoInput needs a method expression like (*Joe).Status"}
+	}
+	return call[Out](ctx, via, reflect.TypeFor[A](), reflect.ValueOf(method).Pointer(), nil, opts)
 }
 
 type callTarget struct {

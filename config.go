@@ -162,4 +162,3 @@ func WithLogger(l *zap.Logger) Option {
 func WithStopTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.stopTimeout = d })
 }
-

@@ -1,0 +1,113 @@
+package spawn
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/spawn-go/spawn/internal/dispatch"
+	"github.com/spawn-go/spawn/internal/testpb"
+	"github.com/spawn-go/spawn/internal/transport"
+	"github.com/spawn-go/spawn/protocol"
+)
+
+// FuzzActionsEndpoint sends arbitrary bytes to the host endpoint the proxy
+// calls: the host must never crash and must always answer with a response
+// the proxy can decode.
+func FuzzActionsEndpoint(f *testing.F) {
+	valid := benchInvocation(f)
+	f.Add(valid)
+	f.Add([]byte{})
+	f.Add([]byte("not protobuf at all"))
+	f.Add(valid[:len(valid)/2])
+	for _, inv := range []*protocol.ActorInvocation{
+		{Actor: &protocol.ActorId{Name: "nobody"}, ActionName: "Add"},
+		{Actor: &protocol.ActorId{Name: "counter"}, ActionName: "Nope"},
+		{Actor: &protocol.ActorId{Name: "counter"}, ActionName: "get"},
+		{Actor: &protocol.ActorId{Name: "x", Parent: "counter"}, ActionName: "Add"},
+		{Actor: &protocol.ActorId{Name: "counter"}, ActionName: "Add", Payload: &protocol.ActorInvocation_Noop{Noop: &protocol.Noop{}}},
+	} {
+		b, _ := proto.Marshal(inv)
+		f.Add(b)
+	}
+	h := transport.NewHostServer(benchDispatcher(f).ServeBytes, nil).Handler()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/actors/actions", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/octet-stream")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest {
+			t.Fatalf("status %d", rec.Code)
+		}
+		var resp protocol.ActorInvocationResponse
+		if err := proto.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+			t.Fatalf("response does not decode: %v", err)
+		}
+		if resp.GetUpdatedContext() == nil {
+			t.Fatal("response without updated_context: the proxy would retry it")
+		}
+		if rec.Code == http.StatusBadRequest {
+			if _, ok := dispatch.AsFailure(resp.GetValue()); !ok {
+				t.Fatal("a rejected body must carry an error reply")
+			}
+		}
+	})
+}
+
+// TestActionsEndpointAnswersBadInput pins the answers to the classic bad
+// inputs, each with a clear message.
+func TestActionsEndpointAnswersBadInput(t *testing.T) {
+	wrongType, _ := proto.Marshal(&protocol.ActorInvocation{
+		Actor: &protocol.ActorId{Name: "counter"}, ActionName: "Add",
+		Payload: &protocol.ActorInvocation_Value{Value: mustAny(t, &testpb.Text{Text: "x"})},
+	})
+	unknownActor, _ := proto.Marshal(&protocol.ActorInvocation{Actor: &protocol.ActorId{Name: "nobody"}, ActionName: "Add"})
+	unknownAction, _ := proto.Marshal(&protocol.ActorInvocation{Actor: &protocol.ActorId{Name: "counter"}, ActionName: "Nope",
+		CurrentContext: &protocol.Context{Tags: map[string]string{"keep": "me"}}})
+	tests := []struct {
+		name   string
+		body   []byte
+		code   int
+		status protocol.Status
+		msg    string
+	}{
+		{"malformed", []byte{0xff, 0xff, 0xff}, 400, protocol.Status_ERROR, "malformed ActorInvocation"},
+		{"unknown actor", unknownActor, 200, protocol.Status_ACTOR_NOT_FOUND, `this host has no actor "nobody"; it serves "counter"`},
+		{"unknown action", unknownAction, 200, protocol.Status_ACTOR_NOT_FOUND, `actor "counter" has no action "Nope"; its actions are "Add"`},
+		{"wrong payload type", wrongType, 200, protocol.Status_ERROR, `actor "counter" action "Add": takes spawn.test.Add, got spawn.test.Text`},
+	}
+	d := benchDispatcher(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out := d.ServeBytes(t.Context(), tt.body)
+			var resp protocol.ActorInvocationResponse
+			if err := proto.Unmarshal(out, &resp); err != nil {
+				t.Fatal(err)
+			}
+			f, ok := dispatch.AsFailure(resp.GetValue())
+			if code != tt.code || !ok || f.Status != tt.status || !strings.HasPrefix(f.Message, tt.msg) {
+				t.Fatalf("got %d %v, want %d %v %q", code, f, tt.code, tt.status, tt.msg)
+			}
+			if tt.name == "unknown action" && resp.GetUpdatedContext().GetTags()["keep"] != "me" {
+				t.Fatal("a failed call must echo the tags, or the proxy wipes them")
+			}
+			if resp.GetUpdatedContext().GetState() != nil {
+				t.Fatal("a failed call must not send state")
+			}
+		})
+	}
+}
+
+func mustAny(t *testing.T, m proto.Message) *anypb.Any {
+	t.Helper()
+	a, err := anypb.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}

@@ -1,0 +1,143 @@
+// Package spawntest runs actors in tests: on the embedded runtime with
+// state in memory, or registered over real HTTP with a Spawn proxy that
+// runs on loopback inside the test.
+package spawntest
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/spawn-go/spawn"
+	"github.com/spawn-go/spawn/internal/transport"
+	"github.com/spawn-go/spawn/runtime"
+	"github.com/spawn-go/spawn/state"
+)
+
+// Start runs the actors on the embedded runtime with an in-memory store
+// and a logger that writes to t. The System stops when the test ends.
+// Options may be passed among the actors, as with spawn.Start.
+func Start(t testing.TB, args ...any) *spawn.System {
+	t.Helper()
+	args = append([]any{spawn.WithEmbedded(), spawn.WithMemoryStore(), spawn.WithLogger(logger(t))}, args...)
+	return start(t, args)
+}
+
+func start(t testing.TB, args []any) *spawn.System {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sys, err := spawn.Start(ctx, args...)
+	if err != nil {
+		t.Fatalf("spawntest: starting actors: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := sys.Stop(ctx); err != nil {
+			t.Errorf("spawntest: stopping actors: %v", err)
+		}
+	})
+	return sys
+}
+
+// Proxy is a Spawn runtime serving the proxy's HTTP API on loopback, as
+// `spawn proxy` does, for tests of the path through a real proxy.
+type Proxy struct {
+	// Addr is where the proxy listens ("127.0.0.1:port").
+	Addr string
+	// HostAddr is where the proxy calls the host.
+	HostAddr string
+	// Store holds the proxy's state.
+	Store state.Store
+
+	engine *runtime.Engine
+	server *transport.Server
+}
+
+// NewProxy starts a proxy with an in-memory store, for the system
+// "spawn-system". It stops when the test ends.
+func NewProxy(t testing.TB) *Proxy {
+	t.Helper()
+	return NewProxyWithStore(t, state.NewMemory())
+}
+
+// NewProxyWithStore starts a proxy on the given store, which it does not
+// close, so a test can stop a proxy and start another on the same state.
+func NewProxyWithStore(t testing.TB, store state.Store) *Proxy {
+	t.Helper()
+	hostAddr := FreeAddr(t)
+	log := logger(t).Named("proxy")
+	eng, err := runtime.New(runtime.Options{
+		System: spawn.DefaultSystem,
+		Host:   transport.NewHostClient("http://"+hostAddr, &http.Client{}),
+		Store:  store,
+		Logger: log,
+	})
+	if err != nil {
+		t.Fatalf("spawntest: starting the runtime: %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("spawntest: %v", err)
+	}
+	p := &Proxy{Addr: l.Addr().String(), HostAddr: hostAddr, Store: store, engine: eng, server: transport.NewProxyServer(eng, log)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = p.server.Serve(l)
+	}()
+	t.Cleanup(func() {
+		p.Stop(t)
+		<-done
+	})
+	return p
+}
+
+// Stop stops the proxy: the runtime saves every actor's state, then the
+// HTTP server shuts down. Stopping twice is harmless.
+func (p *Proxy) Stop(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.engine.Close(ctx); err != nil {
+		t.Errorf("spawntest: closing the runtime: %v", err)
+	}
+	if err := p.server.Shutdown(ctx); err != nil {
+		t.Errorf("spawntest: stopping the proxy: %v", err)
+	}
+}
+
+// Options returns the options that make spawn.Start register with p.
+func (p *Proxy) Options() []any {
+	return []any{spawn.WithProxy(p.Addr), spawn.WithHostAddress(p.HostAddr)}
+}
+
+// StartWithProxy starts a Proxy and registers the actors with it over
+// HTTP. Both stop when the test ends.
+func StartWithProxy(t testing.TB, args ...any) (*spawn.System, *Proxy) {
+	t.Helper()
+	p := NewProxy(t)
+	all := append(append([]any{spawn.WithLogger(logger(t))}, p.Options()...), args...)
+	return start(t, all), p
+}
+
+// FreeAddr returns a loopback address with a port that was free a moment ago.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("spawntest: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func logger(t testing.TB) *zap.Logger {
+	return zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+}
