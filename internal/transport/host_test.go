@@ -1,0 +1,88 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestHostServer(t *testing.T) {
+	type ctxKey struct{}
+	var gotBody []byte
+	var gotCtx context.Context
+	handler := func(ctx context.Context, body []byte) (int, []byte) {
+		gotBody, gotCtx = body, ctx
+		if string(body) == "teapot" {
+			return http.StatusTeapot, []byte("short and stout")
+		}
+		return 0, []byte("answer")
+	}
+	h := NewHostServer(handler, nil).Handler()
+
+	tests := []struct {
+		name     string
+		method   string
+		target   string
+		ct       string
+		body     string
+		wantCode int
+		wantCT   string
+		wantBody string
+		called   bool
+	}{
+		{"octet-stream", "POST", hostPath, "application/octet-stream", "inv", 200, "application/octet-stream", "answer", true},
+		{"protobuf", "POST", hostPath, "application/protobuf", "inv", 200, "application/octet-stream", "answer", true},
+		{"parameters", "POST", hostPath, "application/octet-stream; charset=utf-8", "inv", 200, "application/octet-stream", "answer", true},
+		{"no content type", "POST", hostPath, "", "inv", 200, "application/octet-stream", "answer", true},
+		{"handler status", "POST", hostPath, "application/octet-stream", "teapot", http.StatusTeapot, "application/octet-stream", "short and stout", true},
+		{"JSON", "POST", hostPath, "application/json", "{}", 415, "text/plain", `unsupported Content-Type "application/json"`, false},
+		{"health", "GET", "/health", "", "", 200, "application/json", `{"status":"up"}`, false},
+		{"GET actions", "GET", hostPath, "", "", 404, "text/plain", "Not found!", false},
+		{"other path", "POST", "/api/v1/system", "application/octet-stream", "inv", 404, "text/plain", "Not found!", false},
+		{"readiness is a proxy route", "GET", "/health/readiness", "", "", 404, "text/plain", "Not found!", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gotBody, gotCtx = nil, nil
+			req := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
+			if tt.ct != "" {
+				req.Header.Set("Content-Type", tt.ct)
+			}
+			req = req.WithContext(context.WithValue(req.Context(), ctxKey{}, "marker"))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.wantCode {
+				t.Errorf("code %d, want %d", rec.Code, tt.wantCode)
+			}
+			if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, tt.wantCT) {
+				t.Errorf("Content-Type %q, want %q", ct, tt.wantCT)
+			}
+			if got := rec.Body.String(); !strings.Contains(got, tt.wantBody) {
+				t.Errorf("body %q, want %q", got, tt.wantBody)
+			}
+			if called := gotBody != nil; called != tt.called {
+				t.Fatalf("handler called = %v, want %v", called, tt.called)
+			}
+			if tt.called {
+				if !bytes.Equal(gotBody, []byte(tt.body)) {
+					t.Errorf("handler got %q, want %q", gotBody, tt.body)
+				}
+				if gotCtx.Value(ctxKey{}) != "marker" {
+					t.Error("handler did not get the request's context")
+				}
+			}
+		})
+	}
+}
+
+func TestHostServerBodyLimit(t *testing.T) {
+	called := false
+	h := NewHostServer(func(context.Context, []byte) (int, []byte) { called = true; return 200, nil }, nil).Handler()
+	rec := serve(t, h, "POST", hostPath, "application/octet-stream", make([]byte, maxBodyBytes+1))
+	if rec.Code != http.StatusRequestEntityTooLarge || called {
+		t.Errorf("code %d, handler called %v; want 413 without a call", rec.Code, called)
+	}
+}

@@ -1,0 +1,86 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spawn-go/spawn/protocol"
+)
+
+// hostCallTimeout bounds a host call whose context has no deadline; the real
+// proxy gives the host the same 60 s.
+const hostCallTimeout = 60 * time.Second
+
+// HostClient calls a host's POST /api/v1/actors/actions the way the Spawn
+// proxy does. It implements the runtime's Host interface over HTTP and is
+// safe for concurrent use.
+type HostClient struct {
+	url    string
+	client *http.Client
+}
+
+// NewHostClient returns a client for the host whose base URL is baseURL, for
+// example "http://127.0.0.1:8090". A nil c uses a client of its own that
+// keeps connections alive and ignores HTTP proxy environment variables.
+func NewHostClient(baseURL string, c *http.Client) *HostClient {
+	if c == nil {
+		c = newHTTPClient()
+	}
+	return &HostClient{url: strings.TrimRight(baseURL, "/") + hostPath, client: c}
+}
+
+// Call sends inv to the host and returns its answer. Like the real proxy it
+// ignores the HTTP status and judges the body: an empty body, bytes that are
+// not an ActorInvocationResponse, or a response without updated_context are
+// errors, and so is a failure to reach the host. Without a deadline in ctx,
+// the call gives up after 60 s.
+func (h *HostClient) Call(ctx context.Context, inv *protocol.ActorInvocation) (*protocol.ActorInvocationResponse, error) {
+	body, err := proto.Marshal(inv)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the invocation for the host: %w", err)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, hostCallTimeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("calling the host: %w", err)
+	}
+	req.Header.Set("Content-Type", contentTypeProtobuf)
+
+	res, err := h.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("calling the host at %s: %w", h.url, err)
+	}
+	defer res.Body.Close()
+	b, err := readResponse(res)
+	if err != nil {
+		return nil, fmt.Errorf("reading the host's answer (HTTP %d): %w", res.StatusCode, err)
+	}
+	return decodeHostResponse(res.StatusCode, b)
+}
+
+// decodeHostResponse applies the proxy's rules to a host's answer.
+func decodeHostResponse(code int, b []byte) (*protocol.ActorInvocationResponse, error) {
+	if len(b) == 0 {
+		return nil, fmt.Errorf("host answered HTTP %d with an empty body, want a spawn.ActorInvocationResponse", code)
+	}
+	resp := new(protocol.ActorInvocationResponse)
+	if err := proto.Unmarshal(b, resp); err != nil {
+		return nil, fmt.Errorf("host answered HTTP %d with a body that is not a spawn.ActorInvocationResponse (%s): %w",
+			code, snippet(b), err)
+	}
+	if resp.GetUpdatedContext() == nil {
+		return nil, fmt.Errorf("host answered HTTP %d with a spawn.ActorInvocationResponse without updated_context (%s)",
+			code, snippet(b))
+	}
+	return resp, nil
+}

@@ -1,0 +1,160 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spawn-go/spawn/protocol"
+)
+
+// roundTripFunc answers requests without a network.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func fakeResponse(code int, body []byte) *http.Response {
+	return &http.Response{
+		StatusCode: code,
+		Header:     http.Header{"Content-Type": {"application/octet-stream"}},
+		Body:       io.NopCloser(bytes.NewReader(body)),
+	}
+}
+
+func testInvocationForHost() *protocol.ActorInvocation {
+	return &protocol.ActorInvocation{
+		Actor:          &protocol.ActorId{Name: "joe", System: "spawn-system"},
+		ActionName:     "hi",
+		CurrentContext: &protocol.Context{Self: &protocol.ActorId{Name: "joe", System: "spawn-system"}},
+		Payload:        &protocol.ActorInvocation_Noop{Noop: &protocol.Noop{}},
+	}
+}
+
+func TestHostClientCall(t *testing.T) {
+	valid := mustMarshal(t, testHostResponse())
+	noContext := mustMarshal(t, &protocol.ActorInvocationResponse{ActorName: "joe"})
+
+	tests := []struct {
+		name    string
+		code    int
+		body    []byte
+		wantErr string // empty: success
+	}{
+		{"valid", 200, valid, ""},
+		{"status is not checked", 500, valid, ""},
+		{"empty", 200, nil, "host answered HTTP 200 with an empty body"},
+		{"empty error", 400, nil, "host answered HTTP 400 with an empty body"},
+		{"binary garbage", 200, []byte{0xff, 0xfe, 0x00}, "HTTP 200 with a body that is not a spawn.ActorInvocationResponse (3 bytes: hex fffe00)"},
+		{"text", 502, []byte("Bad Gateway"), `HTTP 502 with a body that is not a spawn.ActorInvocationResponse (11 bytes: "Bad Gateway")`},
+		{"no updated_context", 200, noContext, "without updated_context"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got *protocol.ActorInvocation
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodPost || r.URL.Path != "/api/v1/actors/actions" ||
+					r.Header.Get("Content-Type") != "application/octet-stream" {
+					t.Errorf("request %s %s %q", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+				}
+				got = mustUnmarshal(t, readAll(t, r.Body), new(protocol.ActorInvocation))
+				w.WriteHeader(tt.code)
+				w.Write(tt.body)
+			}))
+			defer srv.Close()
+
+			resp, err := NewHostClient(srv.URL+"/", srv.Client()).Call(context.Background(), testInvocationForHost())
+			if !proto.Equal(got, testInvocationForHost()) {
+				t.Errorf("host got %v", got)
+			}
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !proto.Equal(resp, testHostResponse()) {
+					t.Errorf("response %v", resp)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+			}
+			if resp != nil {
+				t.Errorf("response %v with an error", resp)
+			}
+		})
+	}
+}
+
+func TestHostClientUnreachable(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+
+	_, err := NewHostClient(url, nil).Call(context.Background(), testInvocationForHost())
+	if err == nil || !errors.Is(err, syscall.ECONNREFUSED) || !strings.Contains(err.Error(), url) {
+		t.Fatalf("err = %v, want a refused connection naming %s", err, url)
+	}
+}
+
+func TestHostClientHonoursDeadline(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := NewHostClient(srv.URL, srv.Client()).Call(ctx, testInvocationForHost())
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want DeadlineExceeded", err)
+	}
+}
+
+func TestHostClientDefaultTimeout(t *testing.T) {
+	valid := mustMarshal(t, testHostResponse())
+	tests := []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		want time.Duration
+	}{
+		{"no deadline", func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, hostCallTimeout},
+		{"caller's deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 5*time.Minute)
+		}, 5 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var remaining time.Duration
+			c := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				d, ok := r.Context().Deadline()
+				if !ok {
+					t.Error("request without deadline")
+				}
+				remaining = time.Until(d)
+				return fakeResponse(200, valid), nil
+			})}
+			ctx, cancel := tt.ctx()
+			defer cancel()
+			if _, err := NewHostClient("http://host.invalid", c).Call(ctx, testInvocationForHost()); err != nil {
+				t.Fatal(err)
+			}
+			if remaining > tt.want || remaining < tt.want-time.Minute {
+				t.Errorf("deadline in %v, want about %v", remaining, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,259 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spawn-go/spawn/protocol"
+)
+
+// ErrUnavailable is wrapped by every ProxyClient error caused by not
+// reaching the proxy at all: nothing listening, connection reset, or a
+// gateway in front of it answering 502, 503 or 504.
+var ErrUnavailable = errors.New("spawn proxy unavailable")
+
+// StatusError is the error for an answer of the proxy other than 200.
+type StatusError struct {
+	// HTTPStatus is the HTTP status code of the answer.
+	HTTPStatus int
+	// Status is the RequestStatus.status of the body, or UNKNOWN when the
+	// body carried none (it was empty, text, or not protobuf).
+	Status protocol.Status
+	// Message is the RequestStatus.message of the body or, for a body that
+	// is not protobuf, a description quoting its start.
+	Message string
+}
+
+// Error implements error.
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("spawn proxy answered HTTP %d (%s): %s", e.HTTPStatus, e.Status, e.Message)
+}
+
+// Backoff for Register while the proxy is not up yet.
+const (
+	registerFirstDelay = 100 * time.Millisecond
+	registerMaxDelay   = 5 * time.Second
+)
+
+// ProxyClient calls a Spawn proxy's HTTP API: the real Elixir sidecar or the
+// standalone runtime of cmd/spawn. It is safe for concurrent use and reuses
+// connections.
+type ProxyClient struct {
+	base   string
+	client *http.Client
+	log    *zap.Logger
+
+	// Register's backoff bounds; tests shorten them.
+	firstDelay, maxDelay time.Duration
+}
+
+// NewProxyClient returns a client for the proxy whose base URL is baseURL,
+// for example "http://127.0.0.1:9001". A nil c uses a client of its own that
+// keeps connections alive and ignores HTTP proxy environment variables; a
+// nil logger logs nothing.
+func NewProxyClient(baseURL string, c *http.Client, logger *zap.Logger) *ProxyClient {
+	if c == nil {
+		c = newHTTPClient()
+	}
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	return &ProxyClient{
+		base:       strings.TrimRight(baseURL, "/"),
+		client:     c,
+		log:        logger,
+		firstDelay: registerFirstDelay,
+		maxDelay:   registerMaxDelay,
+	}
+}
+
+// Register registers the host's actors. The proxy usually starts next to
+// the host, so while it cannot be reached Register retries with capped
+// exponential backoff until ctx is done; any other refusal is final and
+// returned as a *StatusError.
+func (p *ProxyClient) Register(ctx context.Context, req *protocol.RegistrationRequest) (*protocol.RegistrationResponse, error) {
+	body, err := proto.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the registration: %w", err)
+	}
+	resp := new(protocol.RegistrationResponse)
+	delay := p.firstDelay
+	var unavailable error // the last ErrUnavailable, for the final error
+	for attempt := 1; ; attempt++ {
+		err := p.post(ctx, "/api/v1/system", body, resp)
+		switch {
+		case err == nil:
+			return resp, nil
+		case errors.Is(err, ErrUnavailable):
+			unavailable = err
+		case ctx.Err() != nil && unavailable != nil:
+			// The deadline struck during an attempt: say why we were
+			// still trying rather than only that time ran out.
+			return nil, gaveUp(attempt, ctx.Err(), unavailable)
+		default:
+			return nil, err
+		}
+		// Equal jitter: keep half the delay, randomise the rest, so that
+		// hosts started together do not knock on the proxy in step.
+		wait := delay/2 + rand.N(delay/2+1)
+		p.log.Info("spawn proxy not reachable yet, retrying registration",
+			zap.Int("attempt", attempt), zap.Duration("delay", wait), zap.Error(err))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, gaveUp(attempt, ctx.Err(), unavailable)
+		case <-t.C:
+		}
+		delay = min(2*delay, p.maxDelay)
+	}
+}
+
+func gaveUp(attempts int, ctxErr, last error) error {
+	return fmt.Errorf("registering actors: gave up after %d attempts: %w (%w)", attempts, ctxErr, last)
+}
+
+// Spawn creates instances of unnamed actors in system. A revision above 0
+// asks the proxy to restore that revision of their state at activation.
+func (p *ProxyClient) Spawn(ctx context.Context, system string, req *protocol.SpawnRequest, revision int64) (*protocol.SpawnResponse, error) {
+	if system == "" {
+		return nil, errors.New("spawning actors: empty actor system name")
+	}
+	body, err := proto.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the spawn request: %w", err)
+	}
+	path := "/api/v1/system/" + url.PathEscape(system) + "/actors/spawn"
+	if revision > 0 {
+		path += "?revision=" + strconv.FormatInt(revision, 10)
+	}
+	resp := new(protocol.SpawnResponse)
+	if err := p.post(ctx, path, body, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// Invoke runs an action. The proxy reads system and actor from req; they
+// are also in the path because every Spawn SDK puts them there.
+func (p *ProxyClient) Invoke(ctx context.Context, system, actor string, req *protocol.InvocationRequest) (*protocol.InvocationResponse, error) {
+	if system == "" || actor == "" {
+		return nil, fmt.Errorf("invoking an actor: empty actor system (%q) or actor name (%q)", system, actor)
+	}
+	body, err := proto.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the invocation: %w", err)
+	}
+	path := "/api/v1/system/" + url.PathEscape(system) + "/actors/" + url.PathEscape(actor) + "/invoke"
+	resp := new(protocol.InvocationResponse)
+	if err := p.post(ctx, path, body, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// post sends body to path and decodes a 200 answer into resp. The three
+// response types carry their RequestStatus in field 1, so resp also serves
+// to read the status of an error answer.
+func (p *ProxyClient) post(ctx context.Context, path string, body []byte, resp proto.Message) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base+path, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("building a request for the spawn proxy: %w", err)
+	}
+	req.Header.Set("Content-Type", contentTypeProtobuf)
+	req.Header.Set("Accept", contentTypeProtobuf)
+
+	res, err := p.client.Do(req)
+	if err != nil {
+		if ctx.Err() == nil && isConnFailure(err) {
+			return p.unavailable(err)
+		}
+		return fmt.Errorf("calling the spawn proxy at %s: %w", p.base, err)
+	}
+	defer res.Body.Close()
+	b, err := readResponse(res)
+	if err != nil {
+		if ctx.Err() == nil && isConnFailure(err) {
+			return p.unavailable(err)
+		}
+		return fmt.Errorf("reading the spawn proxy's answer (HTTP %d): %w", res.StatusCode, err)
+	}
+
+	switch res.StatusCode {
+	case http.StatusOK:
+		if err := proto.Unmarshal(b, resp); err != nil {
+			return fmt.Errorf("spawn proxy answered HTTP 200 with a body that is not a %s (%s): %w",
+				resp.ProtoReflect().Descriptor().FullName(), snippet(b), err)
+		}
+		return nil
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return p.unavailable(fmt.Errorf("HTTP %d (%s)", res.StatusCode, snippet(b)))
+	}
+	return statusError(res, b, resp)
+}
+
+// unavailable wraps both ErrUnavailable and the cause, and tells the user
+// what to check.
+func (p *ProxyClient) unavailable(cause error) error {
+	return fmt.Errorf("%w at %s (start it, or set PROXY_HTTP_HOST and PROXY_HTTP_PORT to its address): %w",
+		ErrUnavailable, p.base, cause)
+}
+
+// statusError builds the error for a non-200 answer, using the body's
+// RequestStatus when the body is protobuf and quoting it otherwise.
+func statusError(res *http.Response, b []byte, scratch proto.Message) *StatusError {
+	e := &StatusError{HTTPStatus: res.StatusCode}
+	if mt, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type")); !strings.HasPrefix(mt, "text/") && mt != "application/json" {
+		proto.Reset(scratch)
+		if proto.Unmarshal(b, scratch) == nil {
+			if st, ok := requestStatus(scratch); ok {
+				e.Status, e.Message = st.GetStatus(), st.GetMessage()
+				return e
+			}
+		}
+	}
+	e.Message = "body is not a protobuf status (" + snippet(b) + ")"
+	return e
+}
+
+// requestStatus returns the RequestStatus of a proxy response message.
+func requestStatus(m proto.Message) (*protocol.RequestStatus, bool) {
+	var st *protocol.RequestStatus
+	switch m := m.(type) {
+	case *protocol.RegistrationResponse:
+		st = m.GetStatus()
+	case *protocol.SpawnResponse:
+		st = m.GetStatus()
+	case *protocol.InvocationResponse:
+		st = m.GetStatus()
+	}
+	return st, st != nil
+}
+
+// isConnFailure reports whether err means the proxy could not be reached or
+// dropped the connection, as opposed to a request that was answered.
+func isConnFailure(err error) bool {
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	if oe, ok := errors.AsType[*net.OpError](err); ok && oe.Op == "dial" {
+		return true
+	}
+	return false
+}

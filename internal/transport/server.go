@@ -1,0 +1,227 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"google.golang.org/protobuf/proto"
+)
+
+// maxBodyBytes is the largest request body a Server reads; larger bodies get
+// 413. It is the real proxy's read limit (8 000 000 bytes) rounded up to
+// 8 MiB, so that anything the proxy accepts is accepted here too.
+const maxBodyBytes = 8 << 20
+
+const (
+	contentTypeProtobuf = "application/octet-stream"
+	notFoundText        = "Not found!"
+)
+
+// Server is an HTTP server with graceful shutdown, built by NewHostServer or
+// NewProxyServer. Its methods are safe for concurrent use.
+type Server struct {
+	echo     *echo.Echo
+	http     *http.Server
+	log      *zap.Logger
+	draining atomic.Bool
+}
+
+func newServer(logger *zap.Logger) *Server {
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	s := &Server{echo: echo.New(), log: logger}
+	e := s.echo
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.recoverPanics, s.logRequests)
+
+	// net/http reports what it cannot hand to a handler (TLS or protocol
+	// errors, panics it recovered) through a standard logger.
+	errLog, err := zap.NewStdLogAt(logger, zapcore.WarnLevel)
+	if err != nil {
+		// Only an invalid level makes NewStdLogAt fail; fall back to the
+		// info-level adapter rather than losing net/http's messages.
+		errLog = zap.NewStdLog(logger)
+	}
+	s.http = &http.Server{
+		Handler:  e,
+		ErrorLog: errLog,
+		// No read or write timeout for whole requests: an invocation may
+		// legitimately wait for the host for a minute or more.
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	return s
+}
+
+// Serve accepts connections on l until Shutdown is called, and then returns
+// nil. Any other failure to serve is returned as is.
+func (s *Server) Serve(l net.Listener) error {
+	s.log.Debug("serving HTTP", zap.Stringer("addr", l.Addr()))
+	if err := s.http.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Handler returns the server's routes as an http.Handler, for tests that use
+// net/http/httptest and for callers that run their own http.Server.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Shutdown marks the server as draining, stops accepting connections, and
+// waits until in-flight requests have finished or ctx is done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	return s.http.Shutdown(ctx)
+}
+
+// SetDraining switches GET /health/readiness between 200 (false) and 503
+// (true), so that an orchestrator stops routing traffic before Shutdown.
+func (s *Server) SetDraining(draining bool) { s.draining.Store(draining) }
+
+// handleError answers the errors echo itself produces (no route, wrong
+// method) and any error a handler returns instead of writing a response.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	code := http.StatusInternalServerError
+	msg := http.StatusText(code)
+	if he, ok := errors.AsType[*echo.HTTPError](err); ok {
+		code = he.Code
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		}
+	}
+	// Like the real proxy's catch-all route: whatever is not one of the
+	// known method+path pairs is "Not found!".
+	if code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
+		code, msg = http.StatusNotFound, notFoundText
+	}
+	if code >= 500 {
+		s.log.Error("request failed", zap.String("method", c.Request().Method),
+			zap.String("path", c.Request().URL.Path), zap.Error(err))
+	}
+	if err := c.String(code, msg); err != nil {
+		s.log.Debug("writing error response", zap.Error(err))
+	}
+}
+
+// recoverPanics turns a panic in a handler (or in the code it calls) into a
+// 500, so that one bad request neither kills the connection silently nor
+// the process.
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			r := recover()
+			if r == nil {
+				return
+			}
+			if r == http.ErrAbortHandler {
+				panic(r) // the documented way to abort a response; keep its meaning
+			}
+			s.log.Error("handler panicked", zap.String("path", c.Request().URL.Path),
+				zap.Any("panic", r), zap.Stack("stack"))
+			err = echo.NewHTTPError(http.StatusInternalServerError, "internal error")
+		}()
+		return next(c)
+	}
+}
+
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !s.log.Core().Enabled(zapcore.DebugLevel) {
+			return next(c)
+		}
+		start := time.Now()
+		err := next(c)
+		s.log.Debug("request",
+			zap.String("method", c.Request().Method),
+			zap.String("path", c.Request().URL.Path),
+			zap.Int("status", c.Response().Status),
+			zap.Duration("took", time.Since(start)))
+		return err
+	}
+}
+
+func (s *Server) health(c echo.Context) error {
+	return c.JSONBlob(http.StatusOK, []byte(`{"status":"up"}`))
+}
+
+func (s *Server) readiness(c echo.Context) error {
+	if s.draining.Load() {
+		return c.JSONBlob(http.StatusServiceUnavailable, []byte(`{"status":"down"}`))
+	}
+	return c.JSONBlob(http.StatusOK, []byte(`{"status":"up"}`))
+}
+
+// requestError is a request the server refuses before it reaches the API:
+// an HTTP status and a message for the client.
+type requestError struct {
+	code int
+	msg  string
+}
+
+// readBody checks the request's content type and reads its body, at most
+// maxBodyBytes of it. allowMissing accepts a request without Content-Type.
+func readBody(c echo.Context, allowMissing bool) ([]byte, *requestError) {
+	req := c.Request()
+	ct := req.Header.Get(echo.HeaderContentType)
+	switch {
+	case ct == "" && allowMissing:
+	case ct == "":
+		return nil, &requestError{http.StatusUnsupportedMediaType,
+			"missing Content-Type: send the protobuf body with Content-Type application/octet-stream or application/protobuf"}
+	case !isProtobufContentType(ct):
+		return nil, &requestError{http.StatusUnsupportedMediaType,
+			fmt.Sprintf("unsupported Content-Type %q: send the protobuf body with Content-Type application/octet-stream or application/protobuf", ct)}
+	}
+	tooLarge := &requestError{http.StatusRequestEntityTooLarge,
+		fmt.Sprintf("request body larger than %d bytes", maxBodyBytes)}
+	if req.ContentLength > maxBodyBytes {
+		return nil, tooLarge
+	}
+	// MaxBytesReader also tells net/http to close the connection, so the
+	// rest of an oversized body is never read.
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, maxBodyBytes))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return nil, tooLarge
+	}
+	if err != nil {
+		return nil, &requestError{http.StatusBadRequest, "reading request body: " + err.Error()}
+	}
+	return body, nil
+}
+
+// isProtobufContentType reports whether a Content-Type names a protobuf body.
+// Parameters are ignored: Plug, for one, appends "; charset=utf-8".
+func isProtobufContentType(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.TrimSpace(mt)
+	return strings.EqualFold(mt, "application/octet-stream") || strings.EqualFold(mt, "application/protobuf")
+}
+
+// writeProto answers with status code and m encoded as protobuf. A message
+// that cannot be encoded (in practice: a string with invalid UTF-8 coming
+// from below) becomes a 500 whose body still carries a RequestStatus.
+func (s *Server) writeProto(c echo.Context, code int, m proto.Message) error {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		s.log.Error("encoding response", zap.String("type", string(m.ProtoReflect().Descriptor().FullName())), zap.Error(err))
+		code = http.StatusInternalServerError
+		b = statusOnlyBody("encoding the response failed: " + err.Error())
+	}
+	return c.Blob(code, contentTypeProtobuf, b)
+}
