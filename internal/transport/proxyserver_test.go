@@ -156,7 +156,7 @@ func TestProxyServerRoutes(t *testing.T) {
 			}},
 			method: "POST", target: "/api/v1/system/x/actors/spawn", ct: octet, body: spawnReq, wantCode: 500,
 			check: func(t *testing.T, rec *httptest.ResponseRecorder, _ *fakeAPI) {
-				wantProtoStatus(t, rec, new(protocol.SpawnResponse), protocol.Status_ERROR, "no parent tmpl")
+				wantProtoStatus(t, rec, new(protocol.SpawnResponse), protocol.Status_ACTOR_NOT_FOUND, "no parent tmpl")
 			},
 		},
 		{
