@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
@@ -34,10 +35,13 @@ type System struct {
 	disp *dispatch.Dispatcher
 	back backend
 
-	// With a proxy: the host endpoint the proxy calls.
-	server   *transport.Server
-	hostAddr net.Addr
-	serveErr chan error
+	// With a proxy: the host endpoint the proxy calls, and the watch that
+	// registers again after the proxy restarts.
+	server    *transport.Server
+	hostAddr  net.Addr
+	serveErr  chan error
+	quit      chan struct{}
+	watchDone chan struct{}
 
 	// Embedded: the runtime and its store.
 	engine *runtime.Engine
@@ -108,7 +112,7 @@ func Start(ctx context.Context, args ...any) (*System, error) {
 	if err != nil {
 		return nil, validationError(err)
 	}
-	s := &System{cfg: cfg, log: cfg.logger, defs: defs, serveErr: make(chan error, 1)}
+	s := &System{cfg: cfg, log: cfg.logger, defs: defs, serveErr: make(chan error, 1), quit: make(chan struct{})}
 	compiled, err := compile(s, defs)
 	if err != nil {
 		return nil, err
@@ -145,6 +149,13 @@ func serviceInfo() *protocol.ServiceInfo {
 }
 
 func (s *System) startWithProxy(ctx context.Context, reg *protocol.RegistrationRequest) error {
+	client := transport.NewProxyClient("http://"+s.cfg.proxyAddr, &http.Client{}, s.log)
+	s.back = proxyBackend{client: client, system: s.cfg.system}
+	if len(s.defs) == 0 {
+		// A program that hosts no actors only calls them: nothing to serve
+		// or register.
+		return nil
+	}
 	// The proxy activates actors, and so calls the host, as soon as it
 	// has registered them: serve first, register second.
 	l, err := net.Listen("tcp", s.cfg.hostAddr)
@@ -158,19 +169,71 @@ func (s *System) startWithProxy(ctx context.Context, reg *protocol.RegistrationR
 			s.serveErr <- fmt.Errorf("spawn: host endpoint: %w", err)
 		}
 	}()
-	client := transport.NewProxyClient("http://"+s.cfg.proxyAddr, &http.Client{}, s.log)
-	s.back = proxyBackend{client: client, system: s.cfg.system}
+	resp, err := register(ctx, client, reg)
+	if err != nil {
+		_ = s.server.Shutdown(context.Background())
+		return &Error{Code: codeOf(err), Message: "registering with the proxy at " + s.cfg.proxyAddr + ": " + messageOf(err), cause: err}
+	}
+	s.log.Info("spawn: registered with the proxy", zap.String("proxy", s.cfg.proxyAddr),
+		zap.String("proxy_version", resp.GetProxyInfo().GetProxyVersion()), zap.Stringer("host", s.hostAddr))
+	s.watchDone = make(chan struct{})
+	go s.watchProxy(client, reg)
+	return nil
+}
+
+func register(ctx context.Context, client *transport.ProxyClient, reg *protocol.RegistrationRequest) (*protocol.RegistrationResponse, error) {
 	resp, err := client.Register(ctx, reg)
 	if err == nil && resp.GetStatus().GetStatus() != protocol.Status_OK {
 		err = fmt.Errorf("proxy refused the registration: %s", resp.GetStatus().GetMessage())
 	}
-	if err != nil {
-		_ = s.server.Shutdown(context.Background())
-		return &Error{Code: codeOf(err), Message: "registering with the proxy at " + s.cfg.proxyAddr + ": " + err.Error(), cause: err}
+	return resp, err
+}
+
+// watchInterval is how often a host checks that its proxy is still there.
+const watchInterval = time.Second
+
+// watchProxy registers the actors again when the proxy comes back after
+// being unreachable: a restarted proxy has forgotten them.
+func (s *System) watchProxy(client *transport.ProxyClient, reg *protocol.RegistrationRequest) {
+	defer close(s.watchDone)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.quit:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	t := time.NewTicker(watchInterval)
+	defer t.Stop()
+	lost := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, pcancel := context.WithTimeout(ctx, watchInterval)
+		err := client.Alive(pctx)
+		pcancel()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			if !lost {
+				s.log.Warn("spawn: lost the proxy; the actors will be registered again when it is back", zap.Error(err))
+			}
+			lost = true
+		case lost:
+			if _, err := register(ctx, client, reg); err != nil {
+				s.log.Warn("spawn: registering again failed", zap.Error(err))
+				continue
+			}
+			lost = false
+			s.log.Info("spawn: the proxy is back; actors registered again")
+		}
 	}
-	s.log.Info("spawn: registered with the proxy", zap.String("proxy", s.cfg.proxyAddr),
-		zap.String("proxy_version", resp.GetProxyInfo().GetProxyVersion()), zap.Stringer("host", s.hostAddr))
-	return nil
 }
 
 func (s *System) startEmbedded(ctx context.Context, reg *protocol.RegistrationRequest) error {
@@ -215,6 +278,10 @@ func (s *System) startEmbedded(ctx context.Context, reg *protocol.RegistrationRe
 // saved. Stop is safe to call more than once.
 func (s *System) Stop(ctx context.Context) error {
 	s.stopOnce.Do(func() {
+		close(s.quit)
+		if s.watchDone != nil {
+			<-s.watchDone
+		}
 		var errs []error
 		if s.server != nil {
 			errs = append(errs, s.server.Shutdown(ctx))

@@ -257,3 +257,26 @@ func isConnFailure(err error) bool {
 	}
 	return false
 }
+
+// Alive asks the proxy's liveness endpoint whether it is up. It returns nil
+// for a 200, an error wrapping ErrUnavailable when the proxy cannot be
+// reached, and another error for any other answer.
+func (p *ProxyClient) Alive(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+"/health/liveness", nil)
+	if err != nil {
+		return fmt.Errorf("building a request for the spawn proxy: %w", err)
+	}
+	res, err := p.client.Do(req)
+	if err != nil {
+		if isConnFailure(err) || ctx.Err() != nil {
+			return p.unavailable(err)
+		}
+		return fmt.Errorf("calling the spawn proxy at %s: %w", p.base, err)
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 4096))
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("spawn proxy at %s is not live: HTTP %d", p.base, res.StatusCode)
+	}
+	return nil
+}

@@ -440,3 +440,21 @@ func TestProxyClientReusesConnections(t *testing.T) {
 		t.Errorf("%d connections for 5 sequential calls, want 1", n)
 	}
 }
+
+func TestProxyClientAlive(t *testing.T) {
+	live := httptest.NewServer(NewProxyServer(&fakeAPI{}, nil).Handler())
+	defer live.Close()
+	if err := NewProxyClient(live.URL, nil, nil).Alive(context.Background()); err != nil {
+		t.Fatalf("live proxy: %v", err)
+	}
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }))
+	defer down.Close()
+	if err := NewProxyClient(down.URL, nil, nil).Alive(context.Background()); err == nil || errors.Is(err, ErrUnavailable) {
+		t.Fatalf("418: got %v, want a plain error", err)
+	}
+	addr := down.Listener.Addr().String()
+	down.Close()
+	if err := NewProxyClient("http://"+addr, nil, nil).Alive(context.Background()); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("closed: got %v, want ErrUnavailable", err)
+	}
+}

@@ -1,0 +1,164 @@
+package spawn_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/spawn-go/spawn"
+	"github.com/spawn-go/spawn/internal/testpb"
+	"github.com/spawn-go/spawn/internal/transport"
+	"github.com/spawn-go/spawn/runtime"
+	"github.com/spawn-go/spawn/spawntest"
+	"github.com/spawn-go/spawn/state"
+)
+
+// TestRegistrationWaitsForTheProxy starts the host before the proxy: the
+// host retries registration until the proxy answers.
+func TestRegistrationWaitsForTheProxy(t *testing.T) {
+	proxyAddr, hostAddr := spawntest.FreeAddr(t), spawntest.FreeAddr(t)
+	retried := make(chan struct{})
+	var once bool
+	watch, _ := observer.New(zap.InfoLevel)
+	log := zap.New(zapcore.NewTee(
+		zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).Core(),
+		zapcore.RegisterHooks(watch, func(e zapcore.Entry) error {
+			if strings.Contains(e.Message, "retrying registration") && !once {
+				once = true
+				close(retried)
+			}
+			return nil
+		}),
+	))
+
+	type started struct {
+		sys *spawn.System
+		err error
+	}
+	done := make(chan started, 1)
+	go func() {
+		c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		sys, err := spawn.Start(c, &Counter{Events: make(events, 16)}, spawn.WithProxy(proxyAddr), spawn.WithHostAddress(hostAddr), spawn.WithLogger(log))
+		done <- started{sys, err}
+	}()
+	select {
+	case <-retried:
+	case s := <-done:
+		t.Fatalf("Start returned before the proxy existed: %v", s.err)
+	}
+
+	eng, err := runtime.New(runtime.Options{Host: transport.NewHostClient("http://"+hostAddr, &http.Client{}), Store: state.NewMemory(), Logger: log.Named("proxy")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", proxyAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := transport.NewProxyServer(eng, log)
+	served := make(chan struct{})
+	go func() { defer close(served); _ = srv.Serve(l) }()
+	defer func() {
+		_ = eng.Close(context.Background())
+		_ = srv.Shutdown(context.Background())
+		<-served
+	}()
+
+	s := <-done
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	defer s.sys.Stop(context.Background())
+	var total testpb.Total
+	if err := s.sys.Invoke(ctx(t), "counter", "Add", &testpb.Add{Delta: 1}, &total); err != nil || total.Value != 1 {
+		t.Fatalf("after a late registration: %v, %v", &total, err)
+	}
+}
+
+func TestStartFailsCleanlyWithoutAProxy(t *testing.T) {
+	c, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := spawn.Start(c, &Counter{}, spawn.WithProxy(spawntest.FreeAddr(t)), spawn.WithHostAddress(spawntest.FreeAddr(t)), spawn.WithLogger(zap.NewNop()))
+	var se *spawn.Error
+	if !errors.As(err, &se) || se.Code != spawn.CodeUnavailable || !strings.Contains(se.Message, "PROXY_HTTP_HOST") {
+		t.Fatalf("got %v, want an unavailable error that says which variables to set", err)
+	}
+}
+
+func TestInvalidActorsFailBeforeAnyNetworkIO(t *testing.T) {
+	// No proxy listens there: validation must fail first, without retrying.
+	_, err := spawn.Start(context.Background(), &twoHooks{}, spawn.WithProxy("127.0.0.1:1"), spawn.WithLogger(zap.NewNop()))
+	var ve *spawn.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("got %v, want a *spawn.ValidationError", err)
+	}
+}
+
+// TestStopLetsInFlightCallsFinish stops the system while an action runs:
+// the action completes and its caller gets the answer.
+func TestStopLetsInFlightCallsFinish(t *testing.T) {
+	modes(t, func(t *testing.T, start func(...any) *spawn.System) {
+		b := &barrier{n: 2, open: make(chan struct{})}
+		w := &Worker{Barrier: b}
+		sys := start(w)
+		callDone := make(chan error, 1)
+		go func() { callDone <- sys.Invoke(ctx(t), "worker", "Work", nil, nil) }()
+		// Wait until the action is running: it has arrived at the barrier.
+		for {
+			b.mu.Lock()
+			arrived := b.arrived
+			b.mu.Unlock()
+			if arrived == 1 {
+				break
+			}
+			select {
+			case err := <-callDone:
+				t.Fatalf("call ended early: %v", err)
+			case <-time.After(time.Millisecond):
+			}
+		}
+		stopDone := make(chan error, 1)
+		go func() { stopDone <- sys.Stop(ctx(t)) }()
+		select {
+		case err := <-stopDone:
+			t.Fatalf("Stop returned while an action was running: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		close(b.open)
+		if err := <-callDone; err != nil {
+			t.Fatalf("the in-flight call failed: %v", err)
+		}
+		if err := <-stopDone; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestStateSurvivesARestart runs the embedded runtime on disk twice.
+func TestStateSurvivesARestart(t *testing.T) {
+	dir := t.TempDir()
+	for round := int64(1); round <= 2; round++ {
+		sys, err := spawn.Start(ctx(t), &Counter{Events: make(events, 16)}, spawn.WithEmbedded(), spawn.WithDataDir(dir), spawn.WithLogger(zap.NewNop()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var total testpb.Total
+		err = sys.Invoke(ctx(t), "counter", "Add", &testpb.Add{Delta: 10}, &total)
+		if stopErr := sys.Stop(ctx(t)); stopErr != nil {
+			t.Fatal(stopErr)
+		}
+		if err != nil || total.Value != 10*round {
+			t.Fatalf("round %d: total %d, %v; want %d", round, total.Value, err, 10*round)
+		}
+	}
+}
