@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -160,5 +162,29 @@ func TestStateSurvivesARestart(t *testing.T) {
 		if err != nil || total.Value != 10*round {
 			t.Fatalf("round %d: total %d, %v; want %d", round, total.Value, err, 10*round)
 		}
+	}
+}
+
+// TestRunStopsOnSIGTERM runs Run as a main would, and stops it the way
+// Kubernetes does.
+func TestRunStopsOnSIGTERM(t *testing.T) {
+	ev := make(events, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- spawn.Run(&Counter{Events: ev}, spawn.WithEmbedded(), spawn.WithMemoryStore(), spawn.WithLogger(zap.NewNop()))
+	}()
+	// The counter's activation hook runs once Run has registered it, and
+	// Run listens for signals from before that.
+	await(t, ev, "init counter")
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after SIGTERM")
 	}
 }
