@@ -1,0 +1,297 @@
+package runtime
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/spawn-go/spawn/protocol"
+)
+
+// A cell is one activated actor: a FIFO mailbox served by up to max
+// instances at a time. An ordinary actor has one instance, so it handles
+// one message at a time, in order. A POOLED actor has up to max_pool_size
+// stateless instances serving its mailbox in parallel.
+//
+// Workers are goroutines that exist only while there is work: a worker
+// takes an idle instance (or creates one, up to max), serves messages until
+// the mailbox is empty, then parks the instance and exits.
+type cell struct {
+	e   *Engine
+	def *definition // the definition the cell was activated with
+	max int
+
+	mu         sync.Mutex
+	queue      []*message
+	all        []*instance
+	idle       []*instance
+	busy       int // running workers
+	lastActive time.Time
+	stopping   bool
+	stopped    chan struct{} // closed once a stopping cell has saved its state
+	snapshot   Timer
+	deactivate Timer
+}
+
+type msgKind int
+
+const (
+	msgInvoke   msgKind = iota
+	msgActivate         // activate the actor, nothing else
+	msgRead             // report the state
+)
+
+// message is one entry of a mailbox.
+type message struct {
+	kind msgKind
+	ctx  context.Context
+	req  *protocol.InvocationRequest // msgInvoke only
+	// reply receives the result of a message someone waits for; it has
+	// room for one so the worker never blocks on a caller that gave up.
+	reply chan result
+	// after, for async invocations, runs on the worker once the message
+	// has been handled. It must not block.
+	after func(result)
+}
+
+type result struct {
+	resp  *protocol.ActorInvocationResponse // msgInvoke
+	self  *protocol.ActorId                 // the actor that handled the message
+	state *protocol.ActorState              // msgRead
+	err   error
+}
+
+func (m *message) done(r result) {
+	if m.reply != nil {
+		m.reply <- r
+	}
+	if m.after != nil {
+		m.after(r)
+	}
+}
+
+// deliver puts m in the mailbox of the actor registered under key,
+// activating the actor if needed. It fails only if the actor is unknown or
+// the engine is closing.
+func (e *Engine) deliver(key actorKey, m *message) error {
+	for {
+		e.mu.Lock()
+		if e.closed {
+			e.mu.Unlock()
+			return errClosed
+		}
+		c := e.cells[key]
+		if c == nil {
+			d := e.defs[key]
+			if d == nil {
+				e.mu.Unlock()
+				return notFoundf("actor %q not found in system %q", key.name, key.system)
+			}
+			c = e.newCellLocked(d)
+			e.cells[key] = c
+		}
+		e.wg.Add(1) // for m, until a worker has handled it
+		e.mu.Unlock()
+		if c.enqueue(m) {
+			return nil
+		}
+		e.wg.Done()
+		// The actor is deactivating: wait until its state is saved, so
+		// the next activation loads it, then activate again.
+		<-c.stopped
+	}
+}
+
+// newCellLocked activates d: subscriptions and timer actions are set up
+// here, state and the init action run on the first instance's first message.
+func (e *Engine) newCellLocked(d *definition) *cell {
+	c := &cell{
+		e:          e,
+		def:        d,
+		max:        d.poolMax,
+		lastActive: e.clock.Now(),
+		stopped:    make(chan struct{}),
+	}
+	e.subscribeLocked(d)
+	e.startTimersLocked(d)
+	c.mu.Lock()
+	if d.stateful && d.snapshotEvery > 0 {
+		c.snapshot = e.clock.AfterFunc(d.snapshotEvery, c.snapshotTick)
+	}
+	if d.idleAfter > 0 {
+		c.deactivate = e.clock.AfterFunc(d.idleAfter, c.deactivateTick)
+	}
+	c.mu.Unlock()
+	return c
+}
+
+// enqueue adds m to the mailbox and makes sure a worker will serve it. It
+// reports false if the cell is stopping.
+func (c *cell) enqueue(m *message) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopping {
+		return false
+	}
+	c.queue = append(c.queue, m)
+	var inst *instance
+	switch {
+	case len(c.idle) > 0:
+		inst = c.idle[len(c.idle)-1]
+		c.idle = c.idle[:len(c.idle)-1]
+	case len(c.all) < c.max:
+		inst = &instance{c: c, def: c.def}
+		c.all = append(c.all, inst)
+	default:
+		return true // every instance is busy; one of them will take m
+	}
+	c.busy++
+	c.e.wg.Add(1) // under mu: m still holds the count above zero
+	go c.work(inst)
+	return true
+}
+
+// work serves the mailbox with inst until it is empty.
+func (c *cell) work(inst *instance) {
+	defer c.e.wg.Done()
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 {
+			c.busy--
+			c.idle = append(c.idle, inst)
+			c.lastActive = c.e.clock.Now()
+			c.mu.Unlock()
+			return
+		}
+		m := c.queue[0]
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		c.mu.Unlock()
+		inst.handle(m)
+		c.e.wg.Done()
+	}
+}
+
+// snapshotTick saves the state if it changed, every snapshot_strategy
+// timeout.
+func (c *cell) snapshotTick() {
+	if !c.e.enter() {
+		return
+	}
+	defer c.e.wg.Done()
+	c.mu.Lock()
+	if c.stopping || c.e.closing.Load() {
+		c.mu.Unlock()
+		return
+	}
+	c.snapshot = c.e.clock.AfterFunc(c.def.snapshotEvery, c.snapshotTick)
+	insts := append([]*instance(nil), c.all...)
+	c.mu.Unlock()
+	for _, inst := range insts {
+		if err := inst.persist(c.e.base); err != nil {
+			c.e.log.Error("snapshot failed", zap.Stringer("actor", c.def.key), zap.Error(err))
+		}
+	}
+}
+
+// deactivateTick deactivates the actor once it has been idle for the
+// deactivation timeout. Unlike the real proxy's fixed-interval check, every
+// message pushes deactivation back.
+func (c *cell) deactivateTick() {
+	e := c.e
+	if !e.enter() {
+		return
+	}
+	defer e.wg.Done()
+	now := e.clock.Now()
+	c.mu.Lock()
+	if c.stopping || e.closing.Load() {
+		c.mu.Unlock()
+		return
+	}
+	wait := c.def.idleAfter
+	if c.busy == 0 && len(c.queue) == 0 {
+		wait -= now.Sub(c.lastActive)
+	}
+	switch {
+	case wait > 0: // busy, or used less than idleAfter ago
+		c.deactivate = e.clock.AfterFunc(wait, c.deactivateTick)
+		c.mu.Unlock()
+		return
+	case c.def.poolMin > 0: // a pool keeps poolMin instances and sheds the rest
+		c.shrinkLocked(c.def.poolMin)
+		c.deactivate = e.clock.AfterFunc(c.def.idleAfter, c.deactivateTick)
+		c.mu.Unlock()
+		return
+	}
+	c.stopping = true
+	if c.snapshot != nil {
+		c.snapshot.Stop()
+	}
+	insts := c.all
+	c.mu.Unlock()
+
+	c.save(e.base, insts)
+	e.mu.Lock()
+	if e.cells[c.def.key] == c {
+		delete(e.cells, c.def.key)
+	}
+	e.mu.Unlock()
+	close(c.stopped)
+	e.log.Debug("actor deactivated", zap.Stringer("actor", c.def.key))
+}
+
+// shrinkLocked drops idle instances until at most keep remain. Only
+// stateless pools shrink, so there is nothing to save.
+func (c *cell) shrinkLocked(keep int) {
+	for len(c.all) > keep && len(c.idle) > 0 {
+		drop := c.idle[len(c.idle)-1]
+		c.idle = c.idle[:len(c.idle)-1]
+		for i, inst := range c.all {
+			if inst == drop {
+				c.all = append(c.all[:i], c.all[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+func (c *cell) stopTimers() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.snapshot != nil {
+		c.snapshot.Stop()
+	}
+	if c.deactivate != nil {
+		c.deactivate.Stop()
+	}
+}
+
+// shutdown deactivates the cell for Close. Busy instances (only possible
+// when Close gave up waiting) are left alone: their state is in flux.
+func (c *cell) shutdown(ctx context.Context) {
+	c.mu.Lock()
+	if c.stopping {
+		c.mu.Unlock()
+		return
+	}
+	c.stopping = true
+	insts := append([]*instance(nil), c.idle...)
+	busy := c.busy
+	c.mu.Unlock()
+	if busy > 0 {
+		c.e.log.Error("actor still busy at close; its state is not saved", zap.Stringer("actor", c.def.key))
+	}
+	c.save(ctx, insts)
+	close(c.stopped)
+}
+
+func (c *cell) save(ctx context.Context, insts []*instance) {
+	for _, inst := range insts {
+		if err := inst.persist(ctx); err != nil {
+			c.e.log.Error("saving state at deactivation failed", zap.Stringer("actor", c.def.key), zap.Error(err))
+		}
+	}
+}

@@ -1,0 +1,259 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/state"
+)
+
+// DefaultSystem is the actor system an Engine serves when Options.System is
+// empty; it is the real proxy's default too.
+const DefaultSystem = "spawn-system"
+
+// Options configure an Engine.
+type Options struct {
+	// System is the name of the actor system served. Invocations for any
+	// other system are refused. Empty means DefaultSystem.
+	System string
+	// Host runs the actors' actions. Required.
+	Host Host
+	// Store keeps snapshots and scheduled invocations. Required; the caller
+	// decides between memory and disk, and closes it after the Engine.
+	Store state.Store
+	// Logger receives the engine's logs; nil logs nothing.
+	Logger *zap.Logger
+	// Clock drives timers, snapshots, deactivation and scheduled
+	// invocations; nil means the real clock.
+	Clock Clock
+}
+
+// Engine is the embedded proxy. It is safe for concurrent use. Create one
+// with New and release it with Close.
+type Engine struct {
+	system string
+	host   Host
+	store  state.Store
+	log    *zap.Logger
+	clock  Clock
+
+	// base is the context of work nobody waits for (async calls,
+	// activations, snapshots). Close cancels it only if in-flight work
+	// outlives Close's own context.
+	base   context.Context
+	cancel context.CancelFunc
+
+	// closing mirrors closed for code that holds a cell's lock, which must
+	// not take mu (mu is always taken first).
+	closing atomic.Bool
+	// wg counts in-flight work: API calls, queued messages, workers and
+	// background goroutines. Work starting from nothing checks closed and
+	// adds under mu (see enter), so no Add races with Close's Wait.
+	wg sync.WaitGroup
+
+	mu         sync.Mutex
+	closed     bool
+	defs       map[actorKey]*definition
+	cells      map[actorKey]*cell
+	pendingRev map[actorKey]int64 // revision to restore at the next activation
+	topics     map[string][]subscriber
+	subscribed map[subKey]struct{}
+	timers     map[timerKey]*fixedTimer
+	scheduled  map[string]*scheduledEntry
+	tagsWiped  map[actorKey]struct{} // actors already warned about a tag wipe
+
+	closeOnce sync.Once
+	closeDone chan struct{}
+	closeErr  error
+}
+
+// actorKey is the registry key: the real proxy keys actors by
+// (id.name, id.system), never by parent.
+type actorKey struct {
+	name   string
+	system string
+}
+
+func (k actorKey) String() string { return k.system + "/" + k.name }
+
+// New returns an engine serving opts.System. It re-arms the scheduled
+// invocations found in opts.Store, so that they survive a restart; those
+// already due run as soon as their actor is registered.
+func New(opts Options) (*Engine, error) {
+	if opts.Host == nil {
+		return nil, errors.New("runtime: Options.Host is required")
+	}
+	if opts.Store == nil {
+		return nil, errors.New("runtime: Options.Store is required")
+	}
+	e := &Engine{
+		system:     opts.System,
+		host:       opts.Host,
+		store:      opts.Store,
+		log:        opts.Logger,
+		clock:      opts.Clock,
+		defs:       make(map[actorKey]*definition),
+		cells:      make(map[actorKey]*cell),
+		pendingRev: make(map[actorKey]int64),
+		topics:     make(map[string][]subscriber),
+		subscribed: make(map[subKey]struct{}),
+		timers:     make(map[timerKey]*fixedTimer),
+		scheduled:  make(map[string]*scheduledEntry),
+		tagsWiped:  make(map[actorKey]struct{}),
+		closeDone:  make(chan struct{}),
+	}
+	if e.system == "" {
+		e.system = DefaultSystem
+	}
+	if e.log == nil {
+		e.log = zap.NewNop()
+	}
+	if e.clock == nil {
+		e.clock = realClock{}
+	}
+	e.base, e.cancel = context.WithCancel(context.Background())
+	if err := e.restoreScheduled(); err != nil {
+		e.cancel()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Close stops timers and scheduled invocations (those stay in the store for
+// the next Engine), waits for in-flight work, then deactivates every actor,
+// saving the state of stateful ones. Calls made after Close has begun fail.
+//
+// If ctx ends before in-flight work does, Close cancels that work, saves
+// the actors that are idle, and returns an error; host calls that ignore
+// cancellation may then outlive Close. Close is idempotent: later calls
+// wait for the first and return its result.
+func (e *Engine) Close(ctx context.Context) error {
+	e.closeOnce.Do(func() {
+		e.closeErr = e.close(ctx)
+		close(e.closeDone)
+	})
+	<-e.closeDone
+	return e.closeErr
+}
+
+func (e *Engine) close(ctx context.Context) error {
+	e.mu.Lock()
+	e.closed = true
+	e.closing.Store(true)
+	for _, t := range e.timers {
+		t.timer.Stop()
+	}
+	for _, s := range e.scheduled {
+		if s.timer != nil {
+			s.timer.Stop()
+		}
+	}
+	cells := make([]*cell, 0, len(e.cells))
+	for _, c := range e.cells {
+		cells = append(cells, c)
+	}
+	e.mu.Unlock()
+	for _, c := range cells {
+		c.stopTimers()
+	}
+
+	var err error
+	idle := make(chan struct{})
+	go func() {
+		e.wg.Wait()
+		close(idle)
+	}()
+	select {
+	case <-idle:
+	case <-ctx.Done():
+		e.cancel()
+		err = fmt.Errorf("runtime: close: in-flight work still running: %w", ctx.Err())
+	}
+
+	// Saving is the point of closing cleanly, so it outlives ctx.
+	saveCtx := context.WithoutCancel(ctx)
+	e.mu.Lock()
+	cells = cells[:0]
+	for k, c := range e.cells {
+		cells = append(cells, c)
+		delete(e.cells, k)
+	}
+	e.mu.Unlock()
+	for _, c := range cells {
+		c.shutdown(saveCtx)
+	}
+	e.cancel()
+	return err
+}
+
+// enter counts the start of a unit of work, or reports false once Close has
+// begun.
+func (e *Engine) enter() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return false
+	}
+	e.wg.Add(1)
+	return true
+}
+
+// goTracked runs f in a goroutine that Close waits for. It reports false,
+// without running f, once Close has begun.
+func (e *Engine) goTracked(f func()) bool {
+	if !e.enter() {
+		return false
+	}
+	go func() {
+		defer e.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// Error is what Register, Spawn, Invoke and State return on failure.
+type Error struct {
+	// Status is ACTOR_NOT_FOUND for an unknown actor, parent or action,
+	// ERROR otherwise.
+	Status protocol.Status
+	// Message says what went wrong, for the caller.
+	Message string
+}
+
+// Error implements error. It is the message alone: the status travels
+// separately, in ProtocolStatus.
+func (e *Error) Error() string { return e.Message }
+
+// ProtocolStatus returns e.Status. The proxy's HTTP layer uses it to choose
+// the status it reports.
+func (e *Error) ProtocolStatus() protocol.Status { return e.Status }
+
+func errorf(format string, args ...any) *Error {
+	return &Error{Status: protocol.Status_ERROR, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFoundf(format string, args ...any) *Error {
+	return &Error{Status: protocol.Status_ACTOR_NOT_FOUND, Message: fmt.Sprintf(format, args...)}
+}
+
+// errClosed is returned by calls made once Close has begun.
+var errClosed = &Error{Status: protocol.Status_ERROR, Message: "runtime engine is closed"}
+
+func isNotFound(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status == protocol.Status_ACTOR_NOT_FOUND
+}
+
+func okStatus(msg string) *protocol.RequestStatus {
+	return &protocol.RequestStatus{Status: protocol.Status_OK, Message: msg}
+}
+
+// ms converts a protocol duration, always milliseconds, to a time.Duration.
+func ms[T int32 | int64](n T) time.Duration { return time.Duration(n) * time.Millisecond }

@@ -1,0 +1,286 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"sync"
+
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/state"
+)
+
+// instance is one running copy of an actor, with its in-memory state. Only
+// the worker serving it calls handle; the fields under mu are also read by
+// snapshots and deactivation, which run beside the worker.
+type instance struct {
+	c   *cell
+	def *definition
+
+	mu       sync.Mutex
+	active   bool
+	state    *anypb.Any
+	tags     map[string]string
+	revision int64
+	// saved is what the store holds for this actor; persist writes only
+	// when the state differs from it.
+	saved    savedState
+	hasSaved bool
+	// loadFailed: the store could not be read at activation, so the
+	// revision is unknown; saving could overwrite history, so it is off.
+	loadFailed bool
+
+	// saveMu serializes saves, so revisions reach the store in order.
+	saveMu sync.Mutex
+}
+
+type savedState struct {
+	typeURL string
+	data    []byte
+	tags    map[string]string
+}
+
+func (s *savedState) equal(st *anypb.Any, tags map[string]string) bool {
+	return s.typeURL == st.GetTypeUrl() && bytes.Equal(s.data, st.GetValue()) && maps.Equal(s.tags, tags)
+}
+
+func (i *instance) storeKey() state.Key {
+	id := i.def.id()
+	return state.Key{System: id.GetSystem(), Name: id.GetName(), Parent: id.GetParent()}
+}
+
+func (i *instance) handle(m *message) {
+	self := i.def.id()
+	if err := m.ctx.Err(); err != nil {
+		// The caller gave up while the message waited in the mailbox.
+		m.done(result{self: self, err: errorf("invocation of actor %q abandoned: %v", self.GetName(), err)})
+		return
+	}
+	if !i.active {
+		i.activate()
+	}
+	switch m.kind {
+	case msgActivate:
+		m.done(result{self: self})
+	case msgRead:
+		i.mu.Lock()
+		st := &protocol.ActorState{Tags: maps.Clone(i.tags)}
+		if i.state != nil {
+			st.State = proto.CloneOf(i.state)
+		}
+		i.mu.Unlock()
+		m.done(result{self: self, state: st})
+	default:
+		resp, err := i.invoke(m.ctx, m.req)
+		m.done(result{self: self, resp: resp, err: err})
+	}
+}
+
+// activate loads the state and runs the init action (spawn-protocol.md §6.1).
+// Failures are logged: the actor runs on with the registration's state, as
+// with the real proxy.
+func (i *instance) activate() {
+	e, d := i.c.e, i.def
+	st, tags := d.actor.GetState().GetState(), d.actor.GetState().GetTags()
+	var revision int64
+	hasSaved, loadFailed := false, false
+	var saved savedState
+	if d.stateful {
+		e.mu.Lock()
+		restore, ok := e.pendingRev[d.key]
+		delete(e.pendingRev, d.key) // a spawn revision is restored once
+		e.mu.Unlock()
+		key := i.storeKey()
+		latest, err := e.store.Load(e.base, key)
+		switch {
+		case err == nil:
+			st, tags, revision = recordState(latest), latest.Tags, latest.Revision
+			saved, hasSaved = savedState{latest.TypeURL, latest.Data, latest.Tags}, true
+		case !errors.Is(err, state.ErrNotFound):
+			e.log.Error("loading state failed; running on the registered state, which will not be saved", zap.Stringer("actor", d.key), zap.Error(err))
+			loadFailed = true
+		}
+		if ok && restore > 0 {
+			rec, err := e.store.LoadRevision(e.base, key, restore)
+			if err != nil {
+				e.log.Error("restoring revision failed; using the latest state", zap.Stringer("actor", d.key), zap.Int64("revision", restore), zap.Error(err))
+			} else {
+				// Later saves continue after the latest revision, so
+				// the history is kept; hasSaved stays as it is, and the
+				// restored state is saved as a new revision once it
+				// differs from the latest.
+				st, tags = recordState(rec), rec.Tags
+			}
+		}
+	}
+	i.mu.Lock()
+	i.state, i.tags, i.revision = st, tags, revision
+	i.saved, i.hasSaved, i.loadFailed = saved, hasSaved, loadFailed
+	i.active = true
+	i.mu.Unlock()
+
+	if d.initAction == "" {
+		return
+	}
+	self := d.id()
+	inv := &protocol.ActorInvocation{
+		Actor:      self,
+		ActionName: d.initAction,
+		Payload:    &protocol.ActorInvocation_Noop{Noop: &protocol.Noop{}},
+		Caller:     self,
+		CurrentContext: &protocol.Context{
+			State:  st,
+			Tags:   tags,
+			Caller: self,
+			// The real proxy leaves the parent out of self for init.
+			Self: &protocol.ActorId{Name: self.GetName(), System: self.GetSystem()},
+		},
+	}
+	resp, err := e.host.Call(e.base, inv)
+	if err == nil && resp.GetUpdatedContext() == nil {
+		err = errors.New("reply has no updated_context")
+	}
+	if err != nil {
+		e.log.Error("init action failed", zap.Stringer("actor", d.key), zap.String("action", d.initAction), zap.Error(err))
+		return
+	}
+	// Its payload and workflow are ignored, as by the real proxy.
+	i.apply(resp.GetUpdatedContext())
+}
+
+func recordState(r state.Record) *anypb.Any {
+	return &anypb.Any{TypeUrl: r.TypeURL, Value: r.Data}
+}
+
+// invoke runs one invocation on the host and applies its reply.
+func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest) (*protocol.ActorInvocationResponse, error) {
+	e, d := i.c.e, i.def
+	self := d.id()
+	action := req.GetActionName()
+	if d.builtinGet(action) {
+		st := i.state
+		if st == nil {
+			st = &anypb.Any{}
+		}
+		return &protocol.ActorInvocationResponse{
+			ActorName:      self.GetName(),
+			ActorSystem:    self.GetSystem(),
+			UpdatedContext: &protocol.Context{State: st, Tags: i.tags, Caller: req.GetCaller(), Self: self},
+			Payload:        &protocol.ActorInvocationResponse_Value{Value: st},
+		}, nil
+	}
+	if !d.accepts(action) {
+		// The instance may run an older definition than the one checked
+		// before delivery.
+		return nil, unknownAction(d, action)
+	}
+	inv := &protocol.ActorInvocation{
+		Actor:      self,
+		ActionName: action,
+		Caller:     req.GetCaller(),
+		CurrentContext: &protocol.Context{
+			State:    i.state,
+			Metadata: req.GetMetadata(),
+			Tags:     i.tags,
+			Caller:   req.GetCaller(),
+			Self:     self,
+		},
+	}
+	switch p := req.GetPayload().(type) {
+	case *protocol.InvocationRequest_Value:
+		inv.Payload = &protocol.ActorInvocation_Value{Value: p.Value}
+	case *protocol.InvocationRequest_Noop:
+		inv.Payload = &protocol.ActorInvocation_Noop{Noop: p.Noop}
+	}
+	resp, err := e.host.Call(ctx, inv)
+	if err != nil {
+		// No retry: the real proxy retries until request-timeout, which
+		// re-runs the action; failing at once is easier to reason about.
+		return nil, errorf("actor %q action %q: host call failed: %v", self.GetName(), action, err)
+	}
+	if resp.GetUpdatedContext() == nil {
+		return nil, errorf("actor %q action %q: invalid host reply: no updated_context", self.GetName(), action)
+	}
+	i.apply(resp.GetUpdatedContext())
+	if resp.GetCheckpoint() && d.stateful {
+		// Saved before the caller gets the reply: that is the intent of
+		// the flag (the real proxy fails the call instead).
+		if err := i.persist(ctx); err != nil {
+			return nil, errorf("actor %q action %q: checkpoint failed: %v", self.GetName(), action, err)
+		}
+	}
+	return resp, nil
+}
+
+// unknownAction reports ACTOR_NOT_FOUND, where the real proxy says ERROR,
+// so that callers can tell a typo in an action name from a failure.
+func unknownAction(d *definition, action string) *Error {
+	return notFoundf("action %q not found for actor %q", action, d.key.name)
+}
+
+// apply takes the host's updated context (spawn-protocol.md §6.3): the
+// state is replaced if present, the tags always (an empty map wipes them).
+func (i *instance) apply(uc *protocol.Context) {
+	if i.def.discardState {
+		return
+	}
+	i.mu.Lock()
+	if uc.GetState() != nil {
+		i.state = uc.GetState()
+	}
+	wiped := len(uc.GetTags()) == 0 && len(i.tags) > 0
+	i.tags = uc.GetTags()
+	i.mu.Unlock()
+	if wiped {
+		i.c.e.warnTagsWiped(i.def.key)
+	}
+}
+
+// warnTagsWiped logs, once per actor, that a reply cleared its tags: hosts
+// must echo tags back, and forgetting to is a common mistake.
+func (e *Engine) warnTagsWiped(key actorKey) {
+	e.mu.Lock()
+	_, warned := e.tagsWiped[key]
+	e.tagsWiped[key] = struct{}{}
+	e.mu.Unlock()
+	if !warned {
+		e.log.Warn("a host reply with no tags cleared the actor's tags; echo the tags you receive to keep them (logged once per actor)",
+			zap.Stringer("actor", key))
+	}
+}
+
+// persist saves the state as a new revision if it changed since the last
+// save. Stateless actors and a nil state are never saved.
+func (i *instance) persist(ctx context.Context) error {
+	if !i.def.stateful {
+		return nil
+	}
+	i.saveMu.Lock()
+	defer i.saveMu.Unlock()
+	i.mu.Lock()
+	st, tags, rev := i.state, i.tags, i.revision
+	unchanged := !i.active || st == nil || (i.hasSaved && i.saved.equal(st, tags))
+	loadFailed := i.loadFailed
+	i.mu.Unlock()
+	if unchanged {
+		return nil
+	}
+	if loadFailed {
+		return errors.New("not saved: the stored state could not be loaded at activation, and saving could overwrite it")
+	}
+	rec := state.Record{Revision: rev + 1, TypeURL: st.GetTypeUrl(), Data: st.GetValue(), Tags: tags}
+	if err := i.c.e.store.Save(ctx, i.storeKey(), rec); err != nil {
+		return fmt.Errorf("saving revision %d: %w", rec.Revision, err)
+	}
+	i.mu.Lock()
+	i.revision = rec.Revision
+	i.saved, i.hasSaved = savedState{rec.TypeURL, rec.Data, rec.Tags}, true
+	i.mu.Unlock()
+	return nil
+}

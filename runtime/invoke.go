@@ -1,0 +1,291 @@
+package runtime
+
+import (
+	"context"
+	"maps"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spawn-go/spawn/protocol"
+)
+
+// maxHops bounds a chain of pipes and forwards, which the real proxy
+// follows forever.
+const maxHops = 32
+
+// requestTimeoutKey is the metadata key holding a sync call's timeout in ms.
+const requestTimeoutKey = "request-timeout"
+
+// call carries what an internal invocation needs beyond its request.
+type call struct {
+	// hops counts the pipes and forwards that led to this invocation.
+	hops int
+	// onDone, for async invocations, is told how the host call ended.
+	onDone func(error)
+}
+
+// Invoke runs an action on an actor (spawn-protocol.md §4).
+//
+// A sync invocation returns the host's payload, or the payload of the last
+// actor of a pipe or forward chain. An async one returns once the actor is
+// found and the message queued; a scheduled one (scheduled_to != 0) once it
+// is stored, whatever async says. Both answer with no payload, and their
+// later failures are only logged.
+//
+// The request-timeout metadata (ms) bounds a sync call. A host failure is
+// not retried. The pooled flag is accepted and ignored.
+func (e *Engine) Invoke(ctx context.Context, req *protocol.InvocationRequest) (*protocol.InvocationResponse, error) {
+	if !e.enter() {
+		return nil, errClosed
+	}
+	defer e.wg.Done()
+	return e.invoke(ctx, req, call{})
+}
+
+func (e *Engine) invoke(ctx context.Context, req *protocol.InvocationRequest, c call) (*protocol.InvocationResponse, error) {
+	key, err := e.target(req)
+	if err != nil {
+		return nil, err
+	}
+	timeout, err := requestTimeout(req.GetMetadata())
+	if err != nil {
+		return nil, err
+	}
+	if ref := req.GetRegisterRef(); ref != "" {
+		if err := e.spawnRef(key, ref); err != nil {
+			return nil, err
+		}
+	}
+	d, err := e.definition(key)
+	if err != nil {
+		return nil, err
+	}
+	if !d.accepts(req.GetActionName()) {
+		return nil, unknownAction(d, req.GetActionName())
+	}
+
+	if req.GetScheduledTo() != 0 {
+		if err := e.schedule(ctx, req); err != nil {
+			return nil, err
+		}
+		// Like the real proxy, activate the actor now.
+		if err := e.deliver(key, &message{kind: msgActivate, ctx: e.base}); err != nil {
+			e.log.Warn("activation for a scheduled invocation failed", zap.Stringer("actor", key), zap.Error(err))
+		}
+		return okResponse(req), nil
+	}
+
+	if req.GetAsync() {
+		m := &message{kind: msgInvoke, ctx: e.base, req: req}
+		m.after = func(r result) {
+			if r.err != nil {
+				e.log.Error("async invocation failed", zap.Stringer("actor", key), zap.String("action", req.GetActionName()), zap.Error(r.err))
+			} else if wf := r.resp.GetWorkflow(); wf != nil {
+				// Off the worker: routing may need this very actor.
+				if !e.goTracked(func() { e.runAsyncWorkflow(req, r, c.hops) }) {
+					e.log.Warn("workflow dropped: engine closing", zap.Stringer("actor", key))
+				}
+			}
+			if c.onDone != nil {
+				c.onDone(r.err)
+			}
+		}
+		if err := e.deliver(key, m); err != nil {
+			return nil, err
+		}
+		return okResponse(req), nil
+	}
+
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	m := &message{kind: msgInvoke, ctx: ctx, req: req, reply: make(chan result, 1)}
+	if err := e.deliver(key, m); err != nil {
+		return nil, err
+	}
+	var r result
+	select {
+	case r = <-m.reply:
+	case <-ctx.Done():
+		return nil, errorf("invocation of actor %q action %q: %v", key.name, req.GetActionName(), ctx.Err())
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+
+	// The workflow runs on the caller's goroutine, not the actor's, so
+	// the actor is free for the next message, a pipe to itself included.
+	wf := r.resp.GetWorkflow()
+	e.sideEffects(req, wf.GetEffects())
+	e.broadcast(r.self, wf.GetBroadcast())
+	out := okResponse(req)
+	if next := routeRequest(req, r.self, r.resp); next != nil {
+		if c.hops >= maxHops {
+			return nil, errorf("actor %q: more than %d pipe/forward hops; is there a routing loop?", key.name, maxHops)
+		}
+		res, err := e.invoke(ctx, next, call{hops: c.hops + 1})
+		if err != nil {
+			return nil, err
+		}
+		out.Payload = res.GetPayload()
+		return out, nil
+	}
+	switch p := r.resp.GetPayload().(type) {
+	case *protocol.ActorInvocationResponse_Value:
+		out.Payload = &protocol.InvocationResponse_Value{Value: p.Value}
+	case *protocol.ActorInvocationResponse_Noop:
+		out.Payload = &protocol.InvocationResponse_Noop{Noop: p.Noop}
+	}
+	return out, nil
+}
+
+// okResponse is a success answering req: it echoes the system and actor.
+func okResponse(req *protocol.InvocationRequest) *protocol.InvocationResponse {
+	return &protocol.InvocationResponse{Status: okStatus(""), System: req.GetSystem(), Actor: req.GetActor()}
+}
+
+// runAsyncWorkflow carries out the workflow of an async invocation's reply.
+// Routing still happens; its result has nobody to go to.
+func (e *Engine) runAsyncWorkflow(req *protocol.InvocationRequest, r result, hops int) {
+	wf := r.resp.GetWorkflow()
+	e.sideEffects(req, wf.GetEffects())
+	e.broadcast(r.self, wf.GetBroadcast())
+	next := routeRequest(req, r.self, r.resp)
+	if next == nil {
+		return
+	}
+	if hops >= maxHops {
+		e.log.Error("routing dropped: too many pipe/forward hops", zap.String("actor", r.self.GetName()), zap.Int("limit", maxHops))
+		return
+	}
+	if _, err := e.invoke(e.base, next, call{hops: hops + 1}); err != nil {
+		e.log.Error("pipe/forward of an async invocation failed", zap.String("actor", r.self.GetName()), zap.Error(err))
+	}
+}
+
+// target checks the addressing of req and returns its registry key.
+func (e *Engine) target(req *protocol.InvocationRequest) (actorKey, error) {
+	sys := req.GetSystem().GetName()
+	if sys == "" {
+		return actorKey{}, errorf("invocation has no system")
+	}
+	if sys != e.system {
+		return actorKey{}, errorf("actor system %q is not served here (this proxy serves %q)", sys, e.system)
+	}
+	name := req.GetActor().GetId().GetName()
+	if name == "" {
+		return actorKey{}, errorf("invocation has no actor.id.name")
+	}
+	return actorKey{name: name, system: sys}, nil
+}
+
+func requestTimeout(md map[string]string) (time.Duration, error) {
+	v, ok := md[requestTimeoutKey]
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, errorf("metadata %s=%q: want a positive integer number of milliseconds", requestTimeoutKey, v)
+	}
+	return ms(n), nil
+}
+
+// sideEffects starts each effect's invocation detached, with the source's
+// metadata merged under the effect's own (spawn-protocol.md §8.3).
+func (e *Engine) sideEffects(src *protocol.InvocationRequest, effects []*protocol.SideEffect) {
+	for _, fx := range effects {
+		r := fx.GetRequest()
+		if r.GetSystem().GetName() == "" || r.GetActor().GetId().GetName() == "" {
+			e.log.Error("side effect dropped: its request needs system.name and actor.id.name",
+				zap.String("source", src.GetActor().GetId().GetName()))
+			continue
+		}
+		r = proto.CloneOf(r)
+		md := maps.Clone(src.GetMetadata())
+		if md == nil {
+			md = make(map[string]string, len(r.GetMetadata()))
+		}
+		maps.Copy(md, r.GetMetadata())
+		r.Metadata = md
+		started := e.goTracked(func() {
+			if _, err := e.invoke(e.base, r, call{}); err != nil {
+				e.log.Error("side effect failed", zap.String("actor", r.GetActor().GetId().GetName()),
+					zap.String("action", r.GetActionName()), zap.Error(err))
+			}
+		})
+		if !started {
+			e.log.Warn("side effect dropped: engine closing", zap.String("actor", r.GetActor().GetId().GetName()))
+		}
+	}
+}
+
+// routeRequest builds the invocation a pipe or forward asks for, or returns
+// nil (spawn-protocol.md §8.4). A pipe passes on the source's output, a
+// forward its input.
+func routeRequest(src *protocol.InvocationRequest, self *protocol.ActorId, resp *protocol.ActorInvocationResponse) *protocol.InvocationRequest {
+	routing := resp.GetWorkflow().GetRouting()
+	if routing == nil {
+		return nil
+	}
+	var actor, action, ref string
+	next := &protocol.InvocationRequest{}
+	switch r := routing.(type) {
+	case *protocol.Workflow_Pipe:
+		actor, action, ref = r.Pipe.GetActor(), r.Pipe.GetActionName(), r.Pipe.GetRegisterRef()
+		switch p := resp.GetPayload().(type) {
+		case *protocol.ActorInvocationResponse_Value:
+			next.Payload = &protocol.InvocationRequest_Value{Value: p.Value}
+		case *protocol.ActorInvocationResponse_Noop:
+			next.Payload = &protocol.InvocationRequest_Noop{Noop: p.Noop}
+		}
+	case *protocol.Workflow_Forward:
+		actor, action, ref = r.Forward.GetActor(), r.Forward.GetActionName(), r.Forward.GetRegisterRef()
+		next.Payload = src.GetPayload()
+	default:
+		return nil
+	}
+	sys := self.GetSystem()
+	next.System = &protocol.ActorSystem{Name: sys}
+	next.Actor = &protocol.Actor{Id: &protocol.ActorId{Name: actor, System: sys}}
+	next.ActionName = action
+	next.Metadata = src.GetMetadata()
+	next.Caller = &protocol.ActorId{Name: self.GetName(), System: sys}
+	next.RegisterRef = ref
+	return next
+}
+
+// State returns the current state and tags of an actor, activating it if
+// needed. An empty id.system means the engine's system; id.parent is not
+// needed, since names are unique within a system.
+func (e *Engine) State(ctx context.Context, id *protocol.ActorId) (*protocol.ActorState, error) {
+	if !e.enter() {
+		return nil, errClosed
+	}
+	defer e.wg.Done()
+	sys := id.GetSystem()
+	if sys == "" {
+		sys = e.system
+	}
+	if sys != e.system {
+		return nil, errorf("actor system %q is not served here (this proxy serves %q)", sys, e.system)
+	}
+	if id.GetName() == "" {
+		return nil, errorf("state: actor id has no name")
+	}
+	m := &message{kind: msgRead, ctx: ctx, reply: make(chan result, 1)}
+	if err := e.deliver(actorKey{name: id.GetName(), system: sys}, m); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-m.reply:
+		return r.state, r.err
+	case <-ctx.Done():
+		return nil, errorf("state of actor %q: %v", id.GetName(), ctx.Err())
+	}
+}

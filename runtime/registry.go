@@ -1,0 +1,343 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	goruntime "runtime"
+	"slices"
+	"time"
+
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spawn-go/spawn/protocol"
+)
+
+// Proxy identity announced to hosts. The protocol version is the one the
+// real proxy announces, so hosts treat the engine as that proxy.
+const (
+	protocolMajor = 1
+	protocolMinor = 2
+	proxyName     = "spawn-go"
+	proxyVersion  = "runtime"
+)
+
+// Names with a meaning to the proxy (spawn-protocol.md §5).
+var (
+	getActions  = []string{"get", "Get", "get_state", "getState", "GetState"}
+	initActions = []string{"init", "Init", "setup", "Setup"}
+)
+
+// defaultReceive is the action a broadcast invokes when the subscriber's
+// channel names none.
+const defaultReceive = "receive"
+
+// definition is a registered actor, checked and pre-digested once at
+// registration. It is immutable: re-registering replaces it, and activated
+// instances keep the definition they were activated with.
+type definition struct {
+	actor *protocol.Actor // private copy of what was registered
+	key   actorKey
+
+	stateful bool
+	// discardState: a stateless actor registered without Actor.state keeps
+	// no state at all; whatever the host returns is dropped, as the real
+	// proxy does.
+	discardState bool
+	eager        bool
+
+	actions      map[string]struct{} // actions and timer actions
+	overridesGet bool                // the host answers the get built-ins itself
+	initAction   string              // "" when none
+
+	timers        []timerSpec
+	channels      []subscription
+	snapshotEvery time.Duration // 0: no periodic snapshots
+	idleAfter     time.Duration // 0: never deactivate
+
+	poolMin, poolMax int // 0, 1 unless POOLED
+
+	template *definition // for spawned instances: what they were copied from
+}
+
+type timerSpec struct {
+	action string
+	period time.Duration
+}
+
+type subscription struct {
+	topic, action string
+}
+
+func (d *definition) id() *protocol.ActorId { return d.actor.GetId() }
+
+// accepts reports whether action may be invoked on d.
+func (d *definition) accepts(action string) bool {
+	if _, ok := d.actions[action]; ok {
+		return true
+	}
+	return slices.Contains(getActions, action)
+}
+
+// builtinGet reports whether the engine answers action itself.
+func (d *definition) builtinGet(action string) bool {
+	return !d.overridesGet && slices.Contains(getActions, action)
+}
+
+// newDefinition checks a (private copy of a) registered actor. Its errors
+// name the actor and the fix, because the real proxy would accept most of
+// these and then misbehave (busy loops, crashes) at run time.
+func newDefinition(a *protocol.Actor) (*definition, error) {
+	id := a.GetId()
+	name := id.GetName()
+	if name == "" {
+		return nil, fmt.Errorf("an actor has no id.name")
+	}
+	if id.GetSystem() == "" {
+		return nil, fmt.Errorf("actor %q: id.system is empty; set it to the actor system's name", name)
+	}
+	s := a.GetSettings()
+	if s == nil {
+		return nil, fmt.Errorf("actor %q has no settings", name)
+	}
+	d := &definition{
+		actor:    a,
+		key:      actorKey{name: name, system: id.GetSystem()},
+		stateful: s.GetStateful(),
+		actions:  make(map[string]struct{}, len(a.GetActions())+len(a.GetTimerActions())),
+		poolMax:  1,
+	}
+	d.discardState = !d.stateful && a.GetState() == nil
+	kind := s.GetKind()
+	d.eager = d.stateful && a.GetMetadata() != nil &&
+		kind != protocol.Kind_UNNAMED && kind != protocol.Kind_POOLED
+
+	if kind == protocol.Kind_POOLED {
+		if d.stateful {
+			return nil, fmt.Errorf("actor %q: a POOLED actor must be stateless", name)
+		}
+		d.poolMax = int(s.GetMaxPoolSize())
+		if d.poolMax <= 0 {
+			d.poolMax = 2 * goruntime.NumCPU()
+		}
+		d.poolMin = min(max(int(s.GetMinPoolSize()), 0), d.poolMax)
+	}
+
+	if st := s.GetSnapshotStrategy(); st != nil {
+		t := st.GetTimeout()
+		if t == nil || t.GetTimeout() <= 0 {
+			return nil, fmt.Errorf("actor %q: snapshot_strategy.timeout must be a positive number of milliseconds, got %d", name, t.GetTimeout())
+		}
+		if d.stateful {
+			d.snapshotEvery = ms(t.GetTimeout())
+		}
+	}
+	if st := s.GetDeactivationStrategy(); st != nil {
+		t := st.GetTimeout()
+		if t == nil || t.GetTimeout() <= 0 {
+			return nil, fmt.Errorf("actor %q: deactivation_strategy.timeout must be a positive number of milliseconds, got %d (omit the strategy to never deactivate)", name, t.GetTimeout())
+		}
+		d.idleAfter = ms(t.GetTimeout())
+	}
+
+	for _, act := range a.GetActions() {
+		n := act.GetName()
+		if n == "" {
+			return nil, fmt.Errorf("actor %q has an action with no name", name)
+		}
+		d.actions[n] = struct{}{}
+		if d.initAction == "" && slices.Contains(initActions, n) {
+			d.initAction = n
+		}
+	}
+	for _, t := range a.GetTimerActions() {
+		n := t.GetAction().GetName()
+		if n == "" {
+			return nil, fmt.Errorf("actor %q has a timer action with no name", name)
+		}
+		if t.GetSeconds() <= 0 {
+			return nil, fmt.Errorf("actor %q: timer action %q has period %d; it must be a positive number of milliseconds (FixedTimerAction.seconds is in ms)", name, n, t.GetSeconds())
+		}
+		d.actions[n] = struct{}{}
+		d.timers = append(d.timers, timerSpec{action: n, period: ms(t.GetSeconds())})
+	}
+	for n := range d.actions {
+		if slices.Contains(getActions, n) {
+			d.overridesGet = true
+		}
+	}
+	for _, ch := range a.GetMetadata().GetChannelGroup() {
+		if ch.GetTopic() == "" {
+			return nil, fmt.Errorf("actor %q subscribes to a channel with no topic", name)
+		}
+		act := ch.GetAction()
+		if act == "" {
+			act = defaultReceive
+		}
+		d.channels = append(d.channels, subscription{topic: ch.GetTopic(), action: act})
+	}
+	return d, nil
+}
+
+// spawn returns the definition of an instance of template d named id.Name.
+func (d *definition) spawn(id *protocol.ActorId) *definition {
+	a := proto.CloneOf(d.actor)
+	a.Id = &protocol.ActorId{Name: id.GetName(), System: id.GetSystem(), Parent: d.key.name}
+	a.Settings.Kind = protocol.Kind_UNNAMED
+	n, err := newDefinition(a)
+	if err != nil {
+		// Unreachable: the template passed the same checks and the copy
+		// differs only in its id and kind.
+		panic(fmt.Sprintf("runtime: spawning %q from %q: %v", id.GetName(), d.key.name, err))
+	}
+	n.template = d
+	return n
+}
+
+// Register adds or replaces the actors of req, all or none. Activated actors
+// keep running with their old definition until they deactivate. Stateful
+// actors that carry metadata and are neither UNNAMED nor POOLED are then
+// activated in the background, as the real proxy does; the rest activate on
+// their first invocation.
+func (e *Engine) Register(ctx context.Context, req *protocol.RegistrationRequest) (*protocol.RegistrationResponse, error) {
+	if !e.enter() {
+		return nil, errClosed
+	}
+	defer e.wg.Done()
+	if req.GetServiceInfo() == nil {
+		return nil, errorf("registration has no service_info")
+	}
+	reg := req.GetActorSystem().GetRegistry()
+	if reg == nil {
+		return nil, errorf("registration has no actor_system.registry")
+	}
+	// Map order is random; sorting makes eager activation and errors
+	// reproducible.
+	keys := make([]string, 0, len(reg.GetActors()))
+	for k := range reg.GetActors() {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	defs := make([]*definition, 0, len(keys))
+	for _, k := range keys {
+		a := reg.GetActors()[k]
+		if a == nil {
+			return nil, errorf("registry entry %q holds no actor", k)
+		}
+		d, err := newDefinition(proto.CloneOf(a))
+		if err != nil {
+			return nil, errorf("invalid registration: %v", err)
+		}
+		defs = append(defs, d)
+	}
+
+	var eager []actorKey
+	e.mu.Lock()
+	for _, d := range defs {
+		e.defs[d.key] = d
+		if d.eager {
+			eager = append(eager, d.key)
+		}
+	}
+	e.mu.Unlock()
+	e.log.Info("actors registered", zap.Int("actors", len(defs)), zap.String("service", req.GetServiceInfo().GetServiceName()))
+
+	if len(eager) > 0 {
+		e.goTracked(func() {
+			for _, k := range eager {
+				if err := e.deliver(k, &message{kind: msgActivate, ctx: e.base}); errors.Is(err, errClosed) {
+					return // closed right after registering: nothing to activate for
+				} else if err != nil {
+					e.log.Warn("eager activation failed", zap.Stringer("actor", k), zap.Error(err))
+				}
+			}
+		})
+	}
+	e.retryParked()
+	return &protocol.RegistrationResponse{
+		Status: okStatus("Accepted"),
+		ProxyInfo: &protocol.ProxyInfo{
+			ProtocolMajorVersion: protocolMajor,
+			ProtocolMinorVersion: protocolMinor,
+			ProxyName:            proxyName,
+			ProxyVersion:         proxyVersion,
+		},
+	}, nil
+}
+
+// Spawn registers instances of UNNAMED templates, all or none: each
+// ActorId{name, system, parent} becomes a copy of the template registered as
+// (parent, system). Nothing is activated. A revision > 0 is restored at the
+// instance's next activation.
+func (e *Engine) Spawn(ctx context.Context, req *protocol.SpawnRequest, revision int64) (*protocol.SpawnResponse, error) {
+	if !e.enter() {
+		return nil, errClosed
+	}
+	defer e.wg.Done()
+	if revision < 0 {
+		return nil, errorf("spawn: revision %d is negative", revision)
+	}
+	e.mu.Lock()
+	defs := make([]*definition, 0, len(req.GetActors()))
+	for _, id := range req.GetActors() {
+		tmpl, err := e.templateLocked(id)
+		if err != nil {
+			e.mu.Unlock()
+			return nil, err
+		}
+		defs = append(defs, tmpl.spawn(id))
+	}
+	for _, d := range defs {
+		e.defs[d.key] = d
+		// Spawning again replaces the instance's options, revision included.
+		if revision > 0 {
+			e.pendingRev[d.key] = revision
+		} else {
+			delete(e.pendingRev, d.key)
+		}
+	}
+	e.mu.Unlock()
+	e.retryParked()
+	return &protocol.SpawnResponse{Status: okStatus("Accepted")}, nil
+}
+
+func (e *Engine) templateLocked(id *protocol.ActorId) (*definition, error) {
+	if id.GetName() == "" || id.GetSystem() == "" || id.GetParent() == "" {
+		return nil, errorf("spawn: actor id %v needs a name, a system and a parent", id)
+	}
+	tmpl := e.defs[actorKey{name: id.GetParent(), system: id.GetSystem()}]
+	if tmpl == nil {
+		return nil, notFoundf("spawn %q: parent actor %q not found in system %q", id.GetName(), id.GetParent(), id.GetSystem())
+	}
+	return tmpl, nil
+}
+
+// spawnRef spawns key from parent for an invocation's register_ref. Unlike
+// Spawn it keeps an instance already spawned from the same template as is,
+// so a revision given to an earlier Spawn is not lost.
+func (e *Engine) spawnRef(key actorKey, parent string) error {
+	id := &protocol.ActorId{Name: key.name, System: key.system, Parent: parent}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	tmpl, err := e.templateLocked(id)
+	if err != nil {
+		return err
+	}
+	if cur := e.defs[key]; cur != nil && cur.template == tmpl {
+		return nil
+	}
+	e.defs[key] = tmpl.spawn(id)
+	return nil
+}
+
+// definition returns the current definition registered under key.
+func (e *Engine) definition(key actorKey) (*definition, error) {
+	e.mu.Lock()
+	d := e.defs[key]
+	e.mu.Unlock()
+	if d == nil {
+		return nil, notFoundf("actor %q not found in system %q", key.name, key.system)
+	}
+	return d, nil
+}

@@ -1,0 +1,154 @@
+package runtime
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/state"
+)
+
+// scheduledEntry is a delayed invocation waiting in the store. Its fields
+// are guarded by Engine.mu.
+type scheduledEntry struct {
+	s     state.Scheduled
+	timer Timer // nil once fired or while parked
+	// parked: it fell due while its actor was unknown (typically right
+	// after a restart, before the host registers again). It runs at the
+	// next Register or Spawn.
+	parked bool
+}
+
+// schedule stores req for its scheduled_to time and arms it. The stored
+// request is async with scheduled_to cleared, ready to run as it is.
+func (e *Engine) schedule(ctx context.Context, req *protocol.InvocationRequest) error {
+	r := proto.CloneOf(req)
+	r.ScheduledTo = 0
+	r.Async = true
+	b, err := proto.Marshal(r)
+	if err != nil {
+		return errorf("encoding scheduled invocation: %v", err)
+	}
+	s := state.Scheduled{ID: rand.Text(), At: time.UnixMilli(req.GetScheduledTo()), Request: b}
+	if err := e.store.PutScheduled(ctx, s); err != nil {
+		return errorf("storing scheduled invocation: %v", err)
+	}
+	e.arm(s)
+	return nil
+}
+
+// restoreScheduled re-arms what a previous engine left in the store.
+func (e *Engine) restoreScheduled() error {
+	list, err := e.store.ListScheduled(context.Background())
+	if err != nil {
+		return fmt.Errorf("runtime: loading scheduled invocations: %w", err)
+	}
+	for _, s := range list {
+		e.arm(s)
+	}
+	if len(list) > 0 {
+		e.log.Info("scheduled invocations restored", zap.Int("count", len(list)))
+	}
+	return nil
+}
+
+func (e *Engine) arm(s state.Scheduled) {
+	entry := &scheduledEntry{s: s}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return // still stored: the next engine runs it
+	}
+	e.scheduled[s.ID] = entry
+	d := s.At.Sub(e.clock.Now())
+	if d <= 0 {
+		// Past due, as after a restart: run now rather than wait for the
+		// clock, which a fake clock would only do on its next Advance.
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.fire(entry)
+		}()
+		return
+	}
+	entry.timer = e.clock.AfterFunc(d, func() {
+		if !e.enter() {
+			return
+		}
+		defer e.wg.Done()
+		e.fire(entry)
+	})
+}
+
+// fire runs a due scheduled invocation; it is deleted from the store once
+// the host call has ended, so a crash before then runs it again.
+func (e *Engine) fire(entry *scheduledEntry) {
+	e.mu.Lock()
+	if e.scheduled[entry.s.ID] != entry {
+		e.mu.Unlock()
+		return
+	}
+	entry.timer, entry.parked = nil, false
+	e.mu.Unlock()
+
+	var req protocol.InvocationRequest
+	if err := proto.Unmarshal(entry.s.Request, &req); err != nil {
+		e.log.Error("dropping undecodable scheduled invocation", zap.String("id", entry.s.ID), zap.Error(err))
+		e.forget(entry)
+		return
+	}
+	log := e.log.With(zap.String("id", entry.s.ID), zap.String("actor", req.GetActor().GetId().GetName()), zap.String("action", req.GetActionName()))
+	_, err := e.invoke(e.base, &req, call{onDone: func(err error) {
+		if err != nil {
+			log.Error("scheduled invocation failed", zap.Error(err))
+		}
+		e.forget(entry)
+	}})
+	switch {
+	case err == nil:
+	case errors.Is(err, errClosed):
+		// Left in the store for the next engine.
+	case isNotFound(err):
+		e.mu.Lock()
+		entry.parked = true
+		e.mu.Unlock()
+		log.Info("scheduled invocation waits for its actor to be registered")
+	default:
+		log.Error("dropping scheduled invocation", zap.Error(err))
+		e.forget(entry)
+	}
+}
+
+func (e *Engine) forget(entry *scheduledEntry) {
+	e.mu.Lock()
+	if e.scheduled[entry.s.ID] == entry {
+		delete(e.scheduled, entry.s.ID)
+	}
+	e.mu.Unlock()
+	if err := e.store.DeleteScheduled(e.base, entry.s.ID); err != nil {
+		e.log.Error("deleting scheduled invocation failed", zap.String("id", entry.s.ID), zap.Error(err))
+	}
+}
+
+// retryParked runs the scheduled invocations that were waiting for an
+// actor, now that the registry has changed.
+func (e *Engine) retryParked() {
+	e.mu.Lock()
+	var parked []*scheduledEntry
+	for _, s := range e.scheduled {
+		if s.parked {
+			s.parked = false
+			parked = append(parked, s)
+		}
+	}
+	e.mu.Unlock()
+	for _, s := range parked {
+		e.goTracked(func() { e.fire(s) })
+	}
+}
