@@ -1,0 +1,146 @@
+package registry
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spawn-go/spawn/internal/testpb"
+	"github.com/spawn-go/spawn/protocol"
+)
+
+// Stand-ins for the spawn package's types: the registry only compares them.
+type (
+	actor   struct{}
+	action  struct{}
+	context struct{}
+	tick    struct{}
+	value   struct{}
+)
+
+var testMarkers = Markers{
+	Actor:   reflect.TypeFor[actor](),
+	Action:  reflect.TypeFor[action](),
+	Context: reflect.TypeFor[context](),
+	Tick:    reflect.TypeFor[tick](),
+	Value:   reflect.TypeFor[value](),
+	Package: "spawn",
+}
+
+type joe struct {
+	actor `spawn:"name=joe,stateful,channel=test,channel=orders:Take,timer=1000,tag=team:core,snapshot=5s,deactivate=1m"`
+	State *testpb.CounterState `spawn:"state"`
+	_     action               `spawn:"method=Slow,timer=2s"`
+	_     action               `spawn:"method=Take,name=take"`
+
+	Dep *int
+}
+
+func (*joe) Init(*context) error                               { return nil }
+func (*joe) Hi(*context, tick) (value, error)                  { return value{}, nil }
+func (*joe) Slow(*context, tick) error                         { return nil }
+func (*joe) Take(*context, *testpb.Add) (*testpb.Total, error) { return nil, nil }
+func (*joe) Helper() int                                       { return 0 } // not an action: ignored
+
+type pool struct {
+	actor `spawn:"kind=pooled,max_pool=8"`
+}
+
+func (pool) Work(*context) error { return nil } // value receiver
+
+func TestCompile(t *testing.T) {
+	defs, err := Compile(testMarkers, []any{&joe{}, pool{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := defs[0]
+	if j.Name != "joe" || j.Kind != Named || !j.Stateful || j.Snapshot != 5*time.Second || j.Deactivate != time.Minute {
+		t.Fatalf("settings: %+v", j)
+	}
+	if j.State == nil || j.State.Name != "State" || j.State.Message.Descriptor().FullName() != "spawn.test.CounterState" {
+		t.Fatalf("state: %+v", j.State)
+	}
+	want := map[string]struct {
+		goName string
+		timer  time.Duration
+		in     InputKind
+		out    OutputKind
+	}{
+		"Init": {"Init", 0, InNone, OutError},
+		"Hi":   {"Hi", time.Second, InTick, OutValue},
+		"Slow": {"Slow", 2 * time.Second, InTick, OutError},
+		"take": {"Take", 0, InMessage, OutMessage},
+	}
+	if len(j.Actions) != len(want) {
+		t.Fatalf("actions: %d, want %d", len(j.Actions), len(want))
+	}
+	for _, a := range j.Actions {
+		w, ok := want[a.Name]
+		if !ok || a.GoName != w.goName || a.Timer != w.timer || a.In != w.in || a.Out != w.out {
+			t.Errorf("action %q: %+v, want %+v", a.Name, a, w)
+		}
+	}
+	if got := j.Channels; len(got) != 2 || got[0] != (Channel{"test", ""}) || got[1] != (Channel{"orders", "take"}) {
+		t.Errorf("channels %v", got)
+	}
+	p := defs[1]
+	if p.Name != "pool" || p.Kind != Pooled || p.Stateful || p.MinPool != 1 || p.MaxPool != 8 {
+		t.Fatalf("pool: %+v", p)
+	}
+}
+
+// TestRegistration checks what the real proxy needs to accept an actor.
+func TestRegistration(t *testing.T) {
+	defs, err := Compile(testMarkers, []any{&joe{}, &pool{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := &protocol.ServiceInfo{ServiceName: "x"}
+	req := Registration("sys", info, defs)
+	if req.GetActorSystem().GetName() != "sys" || !proto.Equal(req.GetServiceInfo(), info) {
+		t.Fatalf("envelope: %v", req)
+	}
+	a := req.GetActorSystem().GetRegistry().GetActors()["joe"]
+	if a == nil {
+		t.Fatal("actors are keyed by name")
+	}
+	if a.GetId().GetSystem() != "sys" || a.GetId().GetName() != "joe" {
+		t.Errorf("the id needs the system: %v", a.GetId())
+	}
+	if a.GetState() == nil || a.GetState().GetTags()["team"] != "core" || a.GetMetadata() == nil {
+		t.Errorf("state and metadata must be present: %v %v", a.GetState(), a.GetMetadata())
+	}
+	s := a.GetSettings()
+	if s.GetKind() != protocol.Kind_NAMED || !s.GetStateful() ||
+		s.GetSnapshotStrategy().GetTimeout().GetTimeout() != 5000 || s.GetDeactivationStrategy().GetTimeout().GetTimeout() != 60000 {
+		t.Errorf("settings: %v", s)
+	}
+	var timers []string
+	for _, ta := range a.GetTimerActions() {
+		timers = append(timers, ta.GetAction().GetName()+"@"+(time.Duration(ta.GetSeconds()) * time.Millisecond).String())
+	}
+	if len(timers) != 2 || timers[0] != "Hi@1s" || timers[1] != "Slow@2s" {
+		t.Errorf("timer periods go out in ms: %v", timers)
+	}
+	var actions []string
+	for _, ac := range a.GetActions() {
+		actions = append(actions, ac.GetName())
+	}
+	if len(actions) != 2 || actions[0] != "Init" || actions[1] != "take" {
+		t.Errorf("actions %v: timers are listed only as timers", actions)
+	}
+	if ch := a.GetMetadata().GetChannelGroup(); len(ch) != 2 || ch[1].GetAction() != "take" || ch[0].GetAction() != "" {
+		t.Errorf("channels %v", ch)
+	}
+	p := req.GetActorSystem().GetRegistry().GetActors()["pool"]
+	if p.GetSettings().GetKind() != protocol.Kind_POOLED || p.GetSettings().GetMaxPoolSize() != 8 || p.GetSettings().GetDeactivationStrategy().GetTimeout().GetTimeout() <= 0 {
+		t.Errorf("pool settings: %v", p.GetSettings())
+	}
+	// The registration must not alias the caller's ServiceInfo.
+	info.ServiceName = "changed"
+	if req.GetServiceInfo().GetServiceName() != "x" {
+		t.Error("registration shares the ServiceInfo")
+	}
+}

@@ -1,0 +1,139 @@
+package spawn
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spawn-go/spawn/internal/testpb"
+	"github.com/spawn-go/spawn/protocol"
+)
+
+var self = &protocol.ActorId{Name: "joe", System: "sys"}
+
+func TestValueIsAValueType(t *testing.T) {
+	base := Reply(&testpb.Text{Text: "hi"}).Tag("a", "1").Effect("bob", "Ping", nil)
+	left := base.Tag("side", "left").Effect("carl", "Ping", nil)
+	right := base.Tag("side", "right").Effect("dave", "Ping", nil)
+
+	for _, tt := range []struct {
+		v       Value
+		side    string
+		effects []string
+	}{
+		{base, "", []string{"bob"}},
+		{left, "left", []string{"bob", "carl"}},
+		{right, "right", []string{"bob", "dave"}},
+	} {
+		res, err := tt.v.result(self)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Tags["side"] != tt.side || res.Tags["a"] != "1" {
+			t.Errorf("tags %v, want side=%q a=1", res.Tags, tt.side)
+		}
+		var got []string
+		for _, e := range res.Workflow.GetEffects() {
+			got = append(got, e.GetRequest().GetActor().GetId().GetName())
+		}
+		if strings.Join(got, ",") != strings.Join(tt.effects, ",") {
+			t.Errorf("effects %v, want %v", got, tt.effects)
+		}
+	}
+}
+
+func TestValueResult(t *testing.T) {
+	at := time.Now().Add(time.Hour)
+	tests := []struct {
+		name  string
+		v     Value
+		check func(t *testing.T, r *protocol.Workflow, v Value)
+		err   string
+	}{
+		{name: "no reply", v: NoReply(), check: func(t *testing.T, wf *protocol.Workflow, v Value) {
+			if wf != nil {
+				t.Fatal("a plain reply must not carry a workflow")
+			}
+		}},
+		{name: "broadcast", v: NoReply().Broadcast("news", &testpb.Text{Text: "x"}), check: func(t *testing.T, wf *protocol.Workflow, _ Value) {
+			if wf.GetBroadcast().GetChannelGroup() != "news" || wf.GetBroadcast().GetValue() == nil {
+				t.Fatalf("broadcast %v", wf.GetBroadcast())
+			}
+		}},
+		{name: "broadcast without payload", v: NoReply().Broadcast("news", nil), check: func(t *testing.T, wf *protocol.Workflow, _ Value) {
+			if wf.GetBroadcast().GetNoop() == nil {
+				t.Fatal("want noop payload")
+			}
+		}},
+		{name: "two broadcasts", v: NoReply().Broadcast("a", nil).Broadcast("b", nil), err: "one broadcast"},
+		{name: "forward", v: NoReply().Forward("bob", "Ping", Parent("tmpl")), check: func(t *testing.T, wf *protocol.Workflow, _ Value) {
+			f := wf.GetForward()
+			if f.GetActor() != "bob" || f.GetActionName() != "Ping" || f.GetRegisterRef() != "tmpl" {
+				t.Fatalf("forward %v", f)
+			}
+		}},
+		{name: "pipe", v: NoReply().Pipe("bob", "Ping"), check: func(t *testing.T, wf *protocol.Workflow, _ Value) {
+			if wf.GetPipe().GetActor() != "bob" {
+				t.Fatalf("pipe %v", wf.GetPipe())
+			}
+		}},
+		{name: "forward then pipe", v: NoReply().Forward("a", "x").Pipe("b", "y"), err: "not both"},
+		{name: "forward with a delay", v: NoReply().Forward("a", "x", Delay(time.Second)), err: "only Parent applies"},
+		{name: "effect options", v: NoReply().Metadata("trace", "t1").Metadata("k", "value").
+			Effect("bob", "Ping", &testpb.Add{Delta: 1}, At(at), WithMetadata("k", "effect"), Parent("tmpl")),
+			check: func(t *testing.T, wf *protocol.Workflow, _ Value) {
+				req := wf.GetEffects()[0].GetRequest()
+				if !req.GetAsync() || req.GetScheduledTo() != at.UnixMilli() || req.GetRegisterRef() != "tmpl" {
+					t.Fatalf("effect request %v", req)
+				}
+				if req.GetMetadata()["k"] != "effect" || req.GetMetadata()["trace"] != "t1" {
+					t.Fatalf("metadata %v: the effect's own must win, the value's must be added", req.GetMetadata())
+				}
+				if req.GetSystem().GetName() != "sys" || req.GetActor().GetId().GetSystem() != "sys" || !proto.Equal(req.GetCaller(), self) {
+					t.Fatalf("effect must go out in the caller's system, as the caller: %v", req)
+				}
+			}},
+		{name: "effect with async", v: NoReply().Effect("bob", "Ping", nil, Async()), err: "only Parent, Delay, At and WithMetadata"},
+		{name: "effect with delay and at", v: NoReply().Effect("bob", "Ping", nil, Delay(time.Second), At(at)), err: "choose one"},
+		{name: "effect without action", v: NoReply().Effect("bob", "", nil), err: "needs an actor and an action"},
+		{name: "checkpoint", v: NoReply().Checkpoint(), check: func(t *testing.T, _ *protocol.Workflow, v Value) {
+			if res, _ := v.result(self); !res.Checkpoint {
+				t.Fatal("checkpoint lost")
+			}
+		}},
+		{name: "tags replaced", v: NoReply().Tag("a", "1").Tags(nil), check: func(t *testing.T, _ *protocol.Workflow, v Value) {
+			if res, _ := v.result(self); !res.ReplaceTags || len(res.Tags) != 0 || res.Tags == nil {
+				t.Fatalf("Tags(nil) must replace all tags with none: %+v", res)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := tt.v.result(self)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) || tt.v.Err() == nil {
+					t.Fatalf("got %v, want an error about %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, res.Workflow, tt.v)
+		})
+	}
+}
+
+func TestEffectsAreNotSharedBetweenResults(t *testing.T) {
+	v := NoReply().Effect("bob", "Ping", nil)
+	a, _ := v.Metadata("k", "a").result(self)
+	b, _ := v.Metadata("k", "b").result(self)
+	if a.Workflow.Effects[0].Request.Metadata["k"] != "a" || b.Workflow.Effects[0].Request.Metadata["k"] != "b" {
+		t.Fatal("results of two Values derived from one share their effects")
+	}
+	if v.effects[0].Request.Metadata != nil {
+		t.Fatal("building a result changed the Value")
+	}
+}
