@@ -30,6 +30,7 @@ const (
 
 var codeNames = [...]string{"unknown", "action failed", "not found", "invalid call", "unavailable", "proxy error"}
 
+// String returns the code's name, as in "not found".
 func (c Code) String() string {
 	if c < 0 || int(c) >= len(codeNames) {
 		return fmt.Sprintf("Code(%d)", int(c))
@@ -54,6 +55,7 @@ type Error struct {
 	cause error
 }
 
+// Error returns "spawn: actor.action: message".
 func (e *Error) Error() string {
 	where := e.Actor
 	if e.Action != "" {
@@ -89,6 +91,7 @@ type Problem struct {
 	Msg string
 }
 
+// Error lists the problems, one per line when there are several.
 func (e *ValidationError) Error() string {
 	return (&registry.Error{Problems: e.problems()}).Error()
 }

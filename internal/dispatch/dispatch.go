@@ -114,6 +114,7 @@ type Failure struct {
 	Message string
 }
 
+// Error returns the message.
 func (f *Failure) Error() string { return f.Message }
 
 // Call runs one invocation. Every outcome, failures included, is a

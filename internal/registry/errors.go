@@ -14,6 +14,7 @@ type Problem struct {
 	Msg string
 }
 
+// String returns "where: message".
 func (p Problem) String() string { return p.Where + ": " + p.Msg }
 
 // Error lists every problem found in a set of actor definitions, so a user
@@ -22,6 +23,7 @@ type Error struct {
 	Problems []Problem
 }
 
+// Error lists the problems, one per line when there are several.
 func (e *Error) Error() string {
 	if len(e.Problems) == 1 {
 		return "spawn: invalid actor definition: " + e.Problems[0].String()

@@ -38,6 +38,7 @@ type SyntaxError struct {
 	Msg    string
 }
 
+// Error says where the tag is malformed and how.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("malformed tag %q at offset %d: %s", e.Tag, e.Offset, e.Msg)
 }

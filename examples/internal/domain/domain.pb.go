@@ -287,6 +287,50 @@ func (x *Count) GetValue() int64 {
 	return 0
 }
 
+type Note struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Text          string                 `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Note) Reset() {
+	*x = Note{}
+	mi := &file_domain_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Note) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Note) ProtoMessage() {}
+
+func (x *Note) ProtoReflect() protoreflect.Message {
+	mi := &file_domain_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Note.ProtoReflect.Descriptor instead.
+func (*Note) Descriptor() ([]byte, []int) {
+	return file_domain_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Note) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
 var File_domain_proto protoreflect.FileDescriptor
 
 const file_domain_proto_rawDesc = "" +
@@ -303,7 +347,9 @@ const file_domain_proto_rawDesc = "" +
 	"\tIncrement\x12\x0e\n" +
 	"\x02by\x18\x01 \x01(\x03R\x02by\"\x1d\n" +
 	"\x05Count\x12\x14\n" +
-	"\x05value\x18\x01 \x01(\x03R\x05valueB;Z9github.com/spawn-go/spawn/examples/internal/domain;domainb\x06proto3"
+	"\x05value\x18\x01 \x01(\x03R\x05value\"\x1a\n" +
+	"\x04Note\x12\x12\n" +
+	"\x04text\x18\x01 \x01(\tR\x04textB;Z9github.com/spawn-go/spawn/examples/internal/domain;domainb\x06proto3"
 
 var (
 	file_domain_proto_rawDescOnce sync.Once
@@ -317,7 +363,7 @@ func file_domain_proto_rawDescGZIP() []byte {
 	return file_domain_proto_rawDescData
 }
 
-var file_domain_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_domain_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_domain_proto_goTypes = []any{
 	(*JoeState)(nil),     // 0: domain.JoeState
 	(*Request)(nil),      // 1: domain.Request
@@ -325,6 +371,7 @@ var file_domain_proto_goTypes = []any{
 	(*CounterState)(nil), // 3: domain.CounterState
 	(*Increment)(nil),    // 4: domain.Increment
 	(*Count)(nil),        // 5: domain.Count
+	(*Note)(nil),         // 6: domain.Note
 }
 var file_domain_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -345,7 +392,7 @@ func file_domain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_domain_proto_rawDesc), len(file_domain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
