@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/goleak"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/spawn-go/spawn"
 	"github.com/spawn-go/spawn/internal/testpb"
@@ -92,6 +93,11 @@ func (c *Counter) Publish(ctx *spawn.Context, in *testpb.Text) (spawn.Value, err
 func (c *Counter) Save(ctx *spawn.Context, in *testpb.Add) (spawn.Value, error) {
 	c.State.Value += in.Delta
 	return spawn.NoReply().Checkpoint(), nil
+}
+
+// Raw takes its payload undecoded.
+func (c *Counter) Raw(ctx *spawn.Context, in *anypb.Any) (*testpb.Text, error) {
+	return &testpb.Text{Text: in.GetTypeUrl()}, nil
 }
 
 func (c *Counter) Who(ctx *spawn.Context) (*testpb.Text, error) {
@@ -326,6 +332,19 @@ func TestBadCalls(t *testing.T) {
 					t.Fatalf("got %v (%#v), want code %v with %q", err, err, tt.code, tt.msg)
 				}
 			})
+		}
+	})
+}
+
+func TestAnyInputGetsThePayloadUndecoded(t *testing.T) {
+	modes(t, func(t *testing.T, start func(...any) *spawn.System) {
+		sys := start(&Counter{Events: make(events, 16)})
+		var out testpb.Text
+		if err := sys.Invoke(ctx(t), "counter", "Raw", &testpb.Add{Delta: 1}, &out); err != nil || out.Text != "type.googleapis.com/spawn.test.Add" {
+			t.Fatalf("raw: %q, %v", out.Text, err)
+		}
+		if err := sys.Invoke(ctx(t), "counter", "Raw", nil, &out); err != nil || out.Text != "" {
+			t.Fatalf("raw without payload: %q, %v", out.Text, err)
 		}
 	})
 }
