@@ -131,6 +131,9 @@ func Start(ctx context.Context, args ...any) (*System, error) {
 	names := make([]string, len(defs))
 	for i, d := range defs {
 		names[i] = d.Name
+		for _, w := range d.Warnings {
+			s.log.Warn("spawn: "+w, zap.String("actor", d.Name))
+		}
 	}
 	s.log.Info("spawn: actors registered", zap.String("system", cfg.system), zap.Strings("actors", names), zap.String("runtime", s.Runtime()))
 	return s, nil

@@ -386,6 +386,16 @@ func (m Markers) resolveChannels(ps *problems, d *Definition, where string, spec
 		}
 		seen[c] = true
 		action := c.action
+		if action == "" && d.Action("receive") == nil {
+			// The proxy delivers to "receive"; a Go method named Receive
+			// is what a Go user means by that.
+			if d.Action("Receive") != nil {
+				action = "Receive"
+			} else {
+				d.Warnings = append(d.Warnings, fmt.Sprintf("channel %s: broadcasts arrive as action \"receive\", which %s does not have; add a method Receive, or write channel=%s:Action",
+					c.topic, d.Type.Name(), c.topic))
+			}
+		}
 		if action != "" {
 			if a := d.Action(action); a == nil {
 				// Accept the Go name of a renamed action too.

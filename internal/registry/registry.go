@@ -66,6 +66,9 @@ type Definition struct {
 
 	// Actions in method order. Timer actions are among them.
 	Actions []*Action
+
+	// Warnings are legal but probably unintended settings, logged at start.
+	Warnings []string
 }
 
 // StateField describes the field tagged `spawn:"state"`.

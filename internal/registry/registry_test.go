@@ -119,7 +119,7 @@ func TestRegistration(t *testing.T) {
 	}
 	var timers []string
 	for _, ta := range a.GetTimerActions() {
-		timers = append(timers, ta.GetAction().GetName()+"@"+(time.Duration(ta.GetSeconds()) * time.Millisecond).String())
+		timers = append(timers, ta.GetAction().GetName()+"@"+(time.Duration(ta.GetSeconds())*time.Millisecond).String())
 	}
 	if len(timers) != 2 || timers[0] != "Hi@1s" || timers[1] != "Slow@2s" {
 		t.Errorf("timer periods go out in ms: %v", timers)
@@ -142,5 +142,30 @@ func TestRegistration(t *testing.T) {
 	info.ServiceName = "changed"
 	if req.GetServiceInfo().GetServiceName() != "x" {
 		t.Error("registration shares the ServiceInfo")
+	}
+}
+
+type listener struct {
+	actor `spawn:"channel=news"`
+}
+
+func (*listener) Receive(*context, *testpb.Text) error { return nil }
+
+type deaf struct {
+	actor `spawn:"channel=news"`
+}
+
+func (*deaf) Other(*context) error { return nil }
+
+func TestChannelDefaultAction(t *testing.T) {
+	defs, err := Compile(testMarkers, []any{&listener{}, &deaf{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := defs[0].Channels[0].Action; got != "Receive" || len(defs[0].Warnings) != 0 {
+		t.Errorf("a Receive method takes the channel's broadcasts: action %q, warnings %v", got, defs[0].Warnings)
+	}
+	if got := defs[1].Channels[0].Action; got != "" || len(defs[1].Warnings) != 1 {
+		t.Errorf("no receiver: action %q, warnings %v", got, defs[1].Warnings)
 	}
 }

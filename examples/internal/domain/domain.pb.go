@@ -287,6 +287,7 @@ func (x *Count) GetValue() int64 {
 	return 0
 }
 
+// Note is free text.
 type Note struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Text          string                 `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
