@@ -32,7 +32,8 @@
 //	kind=named        named (default), unnamed, pooled or task
 //	stateful          keep the state durably (default: true when there is
 //	                  a state field); stateful=false keeps it in memory only
-//	channel=topic     receive broadcasts to topic in the action "receive";
+//	channel=topic     receive broadcasts to topic in the action "receive",
+//	                  or in the method Receive when there is one;
 //	channel=topic:Act receive them in action Act instead; repeatable
 //	timer=5s          the period of timer actions that set none of their own
 //	snapshot=2s       how often changed state is saved (default 2s)
@@ -43,6 +44,9 @@
 //
 // A value holding a comma is single-quoted: tag='k:a,b'. An unknown
 // setting is an error, with the nearest known one suggested.
+//
+// An actor hears broadcasts once it is active. Stateful named actors are
+// activated when they are registered; the others at their first call.
 //
 // # Fields
 //
