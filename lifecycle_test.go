@@ -188,3 +188,55 @@ func TestRunStopsOnSIGTERM(t *testing.T) {
 		t.Fatal("Run did not return after SIGTERM")
 	}
 }
+
+// Checkpointer is an unnamed actor that saves every change at once.
+type Checkpointer struct {
+	spawn.Actor `spawn:"name=ledger,kind=unnamed"`
+	State       *testpb.CounterState `spawn:"state"`
+}
+
+func (c *Checkpointer) Add(ctx *spawn.Context, in *testpb.Add) (spawn.Value, error) {
+	c.State.Value += in.Delta
+	return spawn.Reply(&testpb.Total{Value: c.State.Value}).Checkpoint(), nil
+}
+
+// TestSpawnRestoresARevision saves three revisions, restarts, and spawns
+// the instance again at revision 2.
+func TestSpawnRestoresARevision(t *testing.T) {
+	dir := t.TempDir()
+	start := func() *spawn.System {
+		sys, err := spawn.Start(ctx(t), &Checkpointer{}, spawn.WithEmbedded(), spawn.WithDataDir(dir), spawn.WithLogger(zap.NewNop()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sys
+	}
+	sys := start()
+	if err := sys.Spawn(ctx(t), "acct", "ledger"); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []int64{1, 10, 100} {
+		if err := sys.Invoke(ctx(t), "acct", "Add", &testpb.Add{Delta: d}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sys.Stop(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+
+	sys = start()
+	defer sys.Stop(ctx(t))
+	if err := sys.Spawn(ctx(t), "acct", "ledger", spawn.Revision(2)); err != nil {
+		t.Fatal(err)
+	}
+	var st testpb.CounterState
+	if err := sys.State(ctx(t), "acct", &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Value != 11 {
+		t.Fatalf("restored value %d, want 11 (revision 2)", st.Value)
+	}
+	if err := sys.Spawn(ctx(t), "acct", "ledger", spawn.Revision(-1)); !isCode(err, spawn.CodeInvalid) {
+		t.Fatalf("negative revision: %v", err)
+	}
+}

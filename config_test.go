@@ -1,0 +1,55 @@
+package spawn
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name      string
+		env       map[string]string
+		opts      []Option
+		mode      mode
+		system    string
+		hostAddr  string
+		proxyAddr string
+		err       string
+	}{
+		{name: "nothing set: embedded", mode: modeAuto, system: "spawn-system", hostAddr: "0.0.0.0:8090"},
+		{name: "system and host", env: map[string]string{"PROXY_ACTOR_SYSTEM_NAME": "shop", "USER_FUNCTION_HOST": "127.0.0.1", "USER_FUNCTION_PORT": "9000"},
+			mode: modeAuto, system: "shop", hostAddr: "127.0.0.1:9000"},
+		{name: "node and python SDK variables", env: map[string]string{"PROXY_HTTP_HOST": "10.0.0.1", "PROXY_HTTP_PORT": "9100"},
+			mode: modeProxy, system: "spawn-system", hostAddr: "0.0.0.0:8090", proxyAddr: "10.0.0.1:9100"},
+		{name: "operator variables, bind-all means this machine", env: map[string]string{"SPAWN_PROXY_INTERFACE": "0.0.0.0", "SPAWN_PROXY_PORT": "9001"},
+			mode: modeProxy, system: "spawn-system", hostAddr: "0.0.0.0:8090", proxyAddr: "127.0.0.1:9001"},
+		{name: "port alone", env: map[string]string{"PROXY_HTTP_PORT": "9002"}, mode: modeProxy, system: "spawn-system", hostAddr: "0.0.0.0:8090", proxyAddr: "127.0.0.1:9002"},
+		{name: "host alone", env: map[string]string{"PROXY_HTTP_HOST": "proxy"}, mode: modeProxy, system: "spawn-system", hostAddr: "0.0.0.0:8090", proxyAddr: "proxy:9001"},
+		{name: "options win", env: map[string]string{"PROXY_HTTP_PORT": "9002", "PROXY_ACTOR_SYSTEM_NAME": "env"},
+			opts: []Option{WithEmbedded(), WithSystem("opt"), WithHostAddress("127.0.0.1:0")}, mode: modeEmbedded, system: "opt", hostAddr: "127.0.0.1:0", proxyAddr: "127.0.0.1:9002"},
+		{name: "WithProxy", opts: []Option{WithProxy("p:1")}, mode: modeProxy, system: "spawn-system", hostAddr: "0.0.0.0:8090", proxyAddr: "p:1"},
+		{name: "bad host port", env: map[string]string{"USER_FUNCTION_PORT": "http"}, err: `USER_FUNCTION_PORT="http" is not a port number`},
+		{name: "bad proxy port", env: map[string]string{"PROXY_HTTP_PORT": "99999"}, err: `proxy port "99999"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := func(k string) string { return tt.env[k] }
+			c, err := loadConfig(env, append(tt.opts, WithLogger(nil)))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("got %v, want an error with %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.mode != tt.mode || c.system != tt.system || c.hostAddr != tt.hostAddr || c.proxyAddr != tt.proxyAddr {
+				t.Fatalf("got mode %d system %q host %q proxy %q", c.mode, c.system, c.hostAddr, c.proxyAddr)
+			}
+			if c.logger == nil {
+				t.Fatal("no logger")
+			}
+		})
+	}
+}
