@@ -149,7 +149,7 @@ func (c *cell) enqueue(m *message) bool {
 	}
 	c.busy++
 	c.e.wg.Add(1) // under mu: m still holds the count above zero
-	go c.work(inst)
+	c.e.workers.run(func() { c.work(inst) })
 	return true
 }
 

@@ -57,6 +57,8 @@ type Engine struct {
 	// background goroutines. Work starting from nothing checks closed and
 	// adds under mu (see enter), so no Add races with Close's Wait.
 	wg sync.WaitGroup
+	// workers run the mailboxes' goroutines.
+	workers *workers
 
 	mu         sync.Mutex
 	closed     bool
@@ -108,6 +110,7 @@ func New(opts Options) (*Engine, error) {
 		scheduled:  make(map[string]*scheduledEntry),
 		tagsWiped:  make(map[actorKey]struct{}),
 		closeDone:  make(chan struct{}),
+		workers:    newWorkers(),
 	}
 	if e.system == "" {
 		e.system = DefaultSystem
@@ -190,6 +193,7 @@ func (e *Engine) close(ctx context.Context) error {
 		c.shutdown(saveCtx)
 	}
 	e.cancel()
+	e.workers.stop()
 	return err
 }
 
