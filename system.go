@@ -195,8 +195,9 @@ func register(ctx context.Context, client *transport.ProxyClient, reg *protocol.
 // watchInterval is how often a host checks that its proxy is still there.
 const watchInterval = time.Second
 
-// watchProxy registers the actors again when the proxy comes back after
-// being unreachable: a restarted proxy has forgotten them.
+// watchProxy registers the actors again when the proxy has forgotten
+// them: after it was unreachable for a while, or, with spawn-go's own
+// proxy, as soon as it answers as a new instance (a quick restart).
 func (s *System) watchProxy(client *transport.ProxyClient, reg *protocol.RegistrationRequest) {
 	defer close(s.watchDone)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -218,8 +219,9 @@ func (s *System) watchProxy(client *transport.ProxyClient, reg *protocol.Registr
 		case <-t.C:
 		}
 		pctx, pcancel := context.WithTimeout(ctx, watchInterval)
-		err := client.Alive(pctx)
+		instance, err := client.Alive(pctx)
 		pcancel()
+		known := client.RegisteredWith()
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -228,7 +230,7 @@ func (s *System) watchProxy(client *transport.ProxyClient, reg *protocol.Registr
 				s.log.Warn("spawn: lost the proxy; the actors will be registered again when it is back", zap.Error(err))
 			}
 			lost = true
-		case lost:
+		case lost, instance != "" && known != "" && instance != known:
 			if _, err := register(ctx, client, reg); err != nil {
 				s.log.Warn("spawn: registering again failed", zap.Error(err))
 				continue

@@ -582,26 +582,15 @@ func hasPrefix(s string) matcher {
 	return matcher{"a line starting with " + strconv.Quote(s), func(line string) bool { return strings.HasPrefix(line, s) }}
 }
 
-// knownBugsEnv, set to 1, runs the tests of bugs not fixed yet; they fail.
-const knownBugsEnv = "SPAWN_E2E_KNOWN_BUGS"
-
 // TestEndToEndQuickProxyRestart restarts the proxy the way a supervisor
 // does, at once, with no gap for the host's once-a-second liveness check
 // to notice. The new proxy knows no actors until the host registers again,
 // so the host must find out that its proxy restarted, not only that it
-// was unreachable for a while.
-//
-// Known bug: System.watchProxy (system.go) re-registers only after a
-// failed liveness check; a restart faster than watchInterval goes
-// unnoticed, and the new proxy answers ACTOR_NOT_FOUND for the host's
-// actors, fires none of their timers and parks their scheduled calls, for
-// good.
+// was unreachable for a while: each run of the proxy names itself in a
+// response header, and the host registers again when the name changes.
 func TestEndToEndQuickProxyRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the proxy and a host program; skipped with -short")
-	}
-	if os.Getenv(knownBugsEnv) != "1" {
-		t.Skipf("known bug: a host does not notice a proxy restart faster than its liveness check; set %s=1 to run", knownBugsEnv)
 	}
 	bin := buildE2E(t)
 	dataDir := t.TempDir()

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -60,6 +61,17 @@ type ProxyClient struct {
 
 	// Register's backoff bounds; tests shorten them.
 	firstDelay, maxDelay time.Duration
+
+	// registeredWith is the InstanceHeader of the last successful
+	// registration's answer.
+	registeredWith atomic.Value // string
+}
+
+// RegisteredWith returns the instance of the proxy (see InstanceHeader)
+// that accepted the last registration, or "" when the proxy names none.
+func (p *ProxyClient) RegisteredWith() string {
+	s, _ := p.registeredWith.Load().(string)
+	return s
 }
 
 // NewProxyClient returns a client for the proxy whose base URL is baseURL,
@@ -200,6 +212,9 @@ func (p *ProxyClient) post(ctx context.Context, path string, body []byte, resp p
 			return fmt.Errorf("spawn proxy answered HTTP 200 with a body that is not a %s (%s): %w",
 				resp.ProtoReflect().Descriptor().FullName(), snippet(b), err)
 		}
+		if _, ok := resp.(*protocol.RegistrationResponse); ok {
+			p.registeredWith.Store(res.Header.Get(InstanceHeader))
+		}
 		return nil
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return p.unavailable(fmt.Errorf("HTTP %d (%s)", res.StatusCode, snippet(b)))
@@ -258,25 +273,25 @@ func isConnFailure(err error) bool {
 	return false
 }
 
-// Alive asks the proxy's liveness endpoint whether it is up. It returns nil
-// for a 200, an error wrapping ErrUnavailable when the proxy cannot be
-// reached, and another error for any other answer.
-func (p *ProxyClient) Alive(ctx context.Context) error {
+// Alive asks the proxy's liveness endpoint whether it is up, and returns
+// the proxy's instance (see InstanceHeader; empty for the real proxy). The
+// error wraps ErrUnavailable when the proxy cannot be reached.
+func (p *ProxyClient) Alive(ctx context.Context) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+"/health/liveness", nil)
 	if err != nil {
-		return fmt.Errorf("building a request for the spawn proxy: %w", err)
+		return "", fmt.Errorf("building a request for the spawn proxy: %w", err)
 	}
 	res, err := p.client.Do(req)
 	if err != nil {
 		if isConnFailure(err) || ctx.Err() != nil {
-			return p.unavailable(err)
+			return "", p.unavailable(err)
 		}
-		return fmt.Errorf("calling the spawn proxy at %s: %w", p.base, err)
+		return "", fmt.Errorf("calling the spawn proxy at %s: %w", p.base, err)
 	}
 	defer res.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 4096))
 	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("spawn proxy at %s is not live: HTTP %d", p.base, res.StatusCode)
+		return "", fmt.Errorf("spawn proxy at %s is not live: HTTP %d", p.base, res.StatusCode)
 	}
-	return nil
+	return res.Header.Get(InstanceHeader), nil
 }

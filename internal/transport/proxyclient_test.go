@@ -444,17 +444,31 @@ func TestProxyClientReusesConnections(t *testing.T) {
 func TestProxyClientAlive(t *testing.T) {
 	live := httptest.NewServer(NewProxyServer(&fakeAPI{}, nil).Handler())
 	defer live.Close()
-	if err := NewProxyClient(live.URL, nil, nil).Alive(context.Background()); err != nil {
-		t.Fatalf("live proxy: %v", err)
+	c := NewProxyClient(live.URL, nil, nil)
+	inst, err := c.Alive(context.Background())
+	if err != nil || inst == "" {
+		t.Fatalf("live proxy: %q, %v", inst, err)
 	}
+	if _, err := c.Register(context.Background(), testRegistration()); err != nil {
+		t.Fatal(err)
+	}
+	if c.RegisteredWith() != inst {
+		t.Fatalf("registered with %q, alive says %q", c.RegisteredWith(), inst)
+	}
+	other := httptest.NewServer(NewProxyServer(&fakeAPI{}, nil).Handler())
+	defer other.Close()
+	if inst2, _ := NewProxyClient(other.URL, nil, nil).Alive(context.Background()); inst2 == inst || inst2 == "" {
+		t.Fatalf("two proxies share the instance %q", inst2)
+	}
+
 	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }))
 	defer down.Close()
-	if err := NewProxyClient(down.URL, nil, nil).Alive(context.Background()); err == nil || errors.Is(err, ErrUnavailable) {
+	if _, err := NewProxyClient(down.URL, nil, nil).Alive(context.Background()); err == nil || errors.Is(err, ErrUnavailable) {
 		t.Fatalf("418: got %v, want a plain error", err)
 	}
 	addr := down.Listener.Addr().String()
 	down.Close()
-	if err := NewProxyClient("http://"+addr, nil, nil).Alive(context.Background()); !errors.Is(err, ErrUnavailable) {
+	if _, err := NewProxyClient("http://"+addr, nil, nil).Alive(context.Background()); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("closed: got %v, want ErrUnavailable", err)
 	}
 }

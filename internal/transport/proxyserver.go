@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -39,6 +40,10 @@ const (
 	protocolMinor = 2
 )
 
+// InstanceHeader is the response header in which spawn-go's proxy names
+// its current run. The real Spawn proxy sends none.
+const InstanceHeader = "Spawn-Proxy-Instance"
+
 // NewProxyServer returns the proxy's HTTP API on top of api, with the routes,
 // content types and status codes of the real Spawn proxy:
 //
@@ -56,6 +61,16 @@ func NewProxyServer(api ProxyAPI, logger *zap.Logger) *Server {
 	s := newServer(logger)
 	r := &proxyRoutes{Server: s, api: api}
 	e := s.echo
+	// Every answer names this run of the proxy, so a host can tell a
+	// restarted proxy (which has forgotten its registration) from the
+	// one it registered with, however short the restart.
+	instance := rand.Text()
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Response().Header().Set(InstanceHeader, instance)
+			return next(c)
+		}
+	})
 	e.POST("/api/v1/system", r.register)
 	e.POST("/api/v1/system/:system/actors/spawn", r.spawn)
 	// The real proxy ignores these path parameters: the body decides.
