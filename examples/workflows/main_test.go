@@ -9,7 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/spawn-go/spawn"
-	"github.com/spawn-go/spawn/examples/internal/golden"
+	"github.com/spawn-go/spawn/internal/golden"
 )
 
 func TestMain(m *testing.M) {

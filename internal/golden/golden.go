@@ -1,4 +1,4 @@
-// Package golden pins the RegistrationRequest of the examples' actors, so
+// Package golden pins the RegistrationRequest of a set of actors, so
 // that a change to what spawn sends the proxy shows up in review as a diff.
 package golden
 
