@@ -10,24 +10,25 @@ import (
 	"github.com/spawn-go/spawn/protocol"
 )
 
-// A cell is one activated actor: a FIFO mailbox served by up to max
-// instances at a time. An ordinary actor has one instance, so it handles
-// one message at a time, in order. A POOLED actor has up to max_pool_size
-// stateless instances serving its mailbox in parallel.
+// A cell is one activated actor: a FIFO mailbox served by up to
+// def.poolMax instances at a time. An ordinary actor has one instance, so
+// it handles one message at a time, in order. A POOLED actor has up to
+// max_pool_size stateless instances serving its mailbox in parallel.
 //
-// Workers are goroutines that exist only while there is work: a worker
-// takes an idle instance (or creates one, up to max), serves messages until
-// the mailbox is empty, then parks the instance and exits.
+// A worker (see workers) serves the mailbox with one instance: it takes an
+// idle instance, or creates one up to the limit, serves messages until the
+// mailbox is empty, then parks the instance. So the instances in all but
+// not in idle are exactly those being served.
 type cell struct {
 	e   *Engine
 	def *definition // the definition the cell was activated with
-	max int
 
-	mu         sync.Mutex
-	queue      []*message
-	all        []*instance
-	idle       []*instance
-	busy       int // running workers
+	mu    sync.Mutex
+	queue []*message
+	all   []*instance
+	idle  []*instance
+	// lastActive is when the mailbox last ran empty; kept only for
+	// deactivation (def.idleAfter > 0).
 	lastActive time.Time
 	stopping   bool
 	stopped    chan struct{} // closed once a stopping cell has saved its state
@@ -48,11 +49,14 @@ type message struct {
 	kind msgKind
 	ctx  context.Context
 	req  *protocol.InvocationRequest // msgInvoke only
-	// reply receives the result of a message someone waits for; it has
-	// room for one so the worker never blocks on a caller that gave up.
-	reply chan result
+	// done, for a message someone waits for, is closed once res holds the
+	// result. Closing never blocks on a caller that gave up, and a
+	// chan struct{} costs one allocation where a buffered chan result
+	// costs two.
+	done chan struct{}
+	res  result
 	// after, for async invocations, runs on the worker once the message
-	// has been handled. It must not block.
+	// has been handled, before the next message: keep it short.
 	after func(result)
 }
 
@@ -63,9 +67,10 @@ type result struct {
 	err   error
 }
 
-func (m *message) done(r result) {
-	if m.reply != nil {
-		m.reply <- r
+func (m *message) finish(r result) {
+	if m.done != nil {
+		m.res = r
+		close(m.done)
 	}
 	if m.after != nil {
 		m.after(r)
@@ -78,7 +83,7 @@ func (m *message) done(r result) {
 func (e *Engine) deliver(key actorKey, m *message) error {
 	for {
 		e.mu.Lock()
-		if e.closed {
+		if e.closed.Load() {
 			e.mu.Unlock()
 			return errClosed
 		}
@@ -110,7 +115,6 @@ func (e *Engine) newCellLocked(d *definition) *cell {
 	c := &cell{
 		e:          e,
 		def:        d,
-		max:        d.poolMax,
 		lastActive: e.clock.Now(),
 		stopped:    make(chan struct{}),
 	}
@@ -141,15 +145,14 @@ func (c *cell) enqueue(m *message) bool {
 	case len(c.idle) > 0:
 		inst = c.idle[len(c.idle)-1]
 		c.idle = c.idle[:len(c.idle)-1]
-	case len(c.all) < c.max:
-		inst = &instance{c: c, def: c.def}
+	case len(c.all) < c.def.poolMax:
+		inst = &instance{c: c}
 		c.all = append(c.all, inst)
 	default:
 		return true // every instance is busy; one of them will take m
 	}
-	c.busy++
-	c.e.wg.Add(1) // under mu: m still holds the count above zero
-	c.e.workers.run(func() { c.work(inst) })
+	c.e.wg.Add(1) // for the worker; under mu, m holds the count above zero
+	c.e.workers.run(inst)
 	return true
 }
 
@@ -159,15 +162,22 @@ func (c *cell) work(inst *instance) {
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 {
-			c.busy--
 			c.idle = append(c.idle, inst)
-			c.lastActive = c.e.clock.Now()
+			if c.def.idleAfter > 0 {
+				c.lastActive = c.e.clock.Now()
+			}
 			c.mu.Unlock()
 			return
 		}
 		m := c.queue[0]
 		c.queue[0] = nil
-		c.queue = c.queue[1:]
+		if len(c.queue) == 1 {
+			// Keep the backing array: a mailbox that empties after every
+			// message would otherwise allocate a new one for each.
+			c.queue = c.queue[:0]
+		} else {
+			c.queue = c.queue[1:]
+		}
 		c.mu.Unlock()
 		inst.handle(m)
 		c.e.wg.Done()
@@ -182,7 +192,7 @@ func (c *cell) snapshotTick() {
 	}
 	defer c.e.wg.Done()
 	c.mu.Lock()
-	if c.stopping || c.e.closing.Load() {
+	if c.stopping || c.e.closed.Load() {
 		c.mu.Unlock()
 		return
 	}
@@ -207,12 +217,12 @@ func (c *cell) deactivateTick() {
 	defer e.wg.Done()
 	now := e.clock.Now()
 	c.mu.Lock()
-	if c.stopping || e.closing.Load() {
+	if c.stopping || e.closed.Load() {
 		c.mu.Unlock()
 		return
 	}
 	wait := c.def.idleAfter
-	if c.busy == 0 && len(c.queue) == 0 {
+	if c.idleLocked() {
 		wait -= now.Sub(c.lastActive)
 	}
 	switch {
@@ -243,6 +253,11 @@ func (c *cell) deactivateTick() {
 	e.log.Debug("actor deactivated", zap.Stringer("actor", c.def.key))
 }
 
+// idleLocked reports whether no message is queued or being handled.
+func (c *cell) idleLocked() bool {
+	return len(c.queue) == 0 && len(c.idle) == len(c.all)
+}
+
 // shrinkLocked drops idle instances until at most keep remain. Only
 // stateless pools shrink, so there is nothing to save.
 func (c *cell) shrinkLocked(keep int) {
@@ -269,8 +284,10 @@ func (c *cell) stopTimers() {
 	}
 }
 
-// shutdown deactivates the cell for Close. Busy instances (only possible
-// when Close gave up waiting) are left alone: their state is in flux.
+// shutdown deactivates the cell for Close. Normally the cell is idle by
+// now. If Close gave up waiting, the messages still queued fail at once,
+// rather than reach the host after Close or keep their callers waiting, and
+// busy instances are not saved: their state is in flux.
 func (c *cell) shutdown(ctx context.Context) {
 	c.mu.Lock()
 	if c.stopping {
@@ -279,9 +296,15 @@ func (c *cell) shutdown(ctx context.Context) {
 	}
 	c.stopping = true
 	insts := append([]*instance(nil), c.idle...)
-	busy := c.busy
+	busy := len(c.all) > len(c.idle)
+	queued := c.queue
+	c.queue = nil
 	c.mu.Unlock()
-	if busy > 0 {
+	for _, m := range queued {
+		m.finish(result{self: c.def.id(), err: errClosed})
+		c.e.wg.Done()
+	}
+	if busy {
 		c.e.log.Error("actor still busy at close; its state is not saved", zap.Stringer("actor", c.def.key))
 	}
 	c.save(ctx, insts)

@@ -50,26 +50,28 @@ type Engine struct {
 	base   context.Context
 	cancel context.CancelFunc
 
-	// closing mirrors closed for code that holds a cell's lock, which must
-	// not take mu (mu is always taken first).
-	closing atomic.Bool
+	// closed is set, under mu, when Close begins. Work starting from
+	// nothing checks it and adds to wg under mu (see enter), so that no Add
+	// races with Close's Wait; code holding a cell's lock, which must not
+	// take mu (mu is always taken first), reads it without.
+	closed atomic.Bool
 	// wg counts in-flight work: API calls, queued messages, workers and
-	// background goroutines. Work starting from nothing checks closed and
-	// adds under mu (see enter), so no Add races with Close's Wait.
+	// background goroutines.
 	wg sync.WaitGroup
 	// workers run the mailboxes' goroutines.
 	workers *workers
 
 	mu         sync.Mutex
-	closed     bool
 	defs       map[actorKey]*definition
 	cells      map[actorKey]*cell
 	pendingRev map[actorKey]int64 // revision to restore at the next activation
 	topics     map[string][]subscriber
-	subscribed map[subKey]struct{}
-	timers     map[timerKey]*fixedTimer
+	subscribed map[actorKey][]subscription // each actor's entries in topics
+	timers     map[actorKey][]*fixedTimer
 	scheduled  map[string]*scheduledEntry
 	tagsWiped  map[actorKey]struct{} // actors already warned about a tag wipe
+	// registryGen counts the changes to defs by Register and Spawn.
+	registryGen uint64
 
 	closeOnce sync.Once
 	closeDone chan struct{}
@@ -105,8 +107,8 @@ func New(opts Options) (*Engine, error) {
 		cells:      make(map[actorKey]*cell),
 		pendingRev: make(map[actorKey]int64),
 		topics:     make(map[string][]subscriber),
-		subscribed: make(map[subKey]struct{}),
-		timers:     make(map[timerKey]*fixedTimer),
+		subscribed: make(map[actorKey][]subscription),
+		timers:     make(map[actorKey][]*fixedTimer),
 		scheduled:  make(map[string]*scheduledEntry),
 		tagsWiped:  make(map[actorKey]struct{}),
 		closeDone:  make(chan struct{}),
@@ -148,10 +150,11 @@ func (e *Engine) Close(ctx context.Context) error {
 
 func (e *Engine) close(ctx context.Context) error {
 	e.mu.Lock()
-	e.closed = true
-	e.closing.Store(true)
-	for _, t := range e.timers {
-		t.timer.Stop()
+	e.closed.Store(true)
+	for _, ts := range e.timers {
+		for _, t := range ts {
+			t.timer.Stop()
+		}
 	}
 	for _, s := range e.scheduled {
 		if s.timer != nil {
@@ -194,6 +197,11 @@ func (e *Engine) close(ctx context.Context) error {
 	}
 	e.cancel()
 	e.workers.stop()
+	if err == nil {
+		// A worker still busy after Close gave up is in a host call that
+		// ignores cancellation; it ends when that call returns.
+		e.workers.wait()
+	}
 	return err
 }
 
@@ -202,7 +210,7 @@ func (e *Engine) close(ctx context.Context) error {
 func (e *Engine) enter() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed {
+	if e.closed.Load() {
 		return false
 	}
 	e.wg.Add(1)

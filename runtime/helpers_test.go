@@ -324,7 +324,7 @@ func (v *env) waitIdle(name string) {
 		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		return c.busy == 0 && len(c.queue) == 0
+		return c.idleLocked()
 	})
 }
 

@@ -20,8 +20,7 @@ import (
 // the worker serving it calls handle; the fields under mu are also read by
 // snapshots and deactivation, which run beside the worker.
 type instance struct {
-	c   *cell
-	def *definition
+	c *cell
 
 	mu       sync.Mutex
 	active   bool
@@ -51,15 +50,15 @@ func (s *savedState) equal(st *anypb.Any, tags map[string]string) bool {
 }
 
 func (i *instance) storeKey() state.Key {
-	id := i.def.id()
+	id := i.c.def.id()
 	return state.Key{System: id.GetSystem(), Name: id.GetName(), Parent: id.GetParent()}
 }
 
 func (i *instance) handle(m *message) {
-	self := i.def.id()
+	self := i.c.def.id()
 	if err := m.ctx.Err(); err != nil {
 		// The caller gave up while the message waited in the mailbox.
-		m.done(result{self: self, err: errorf("invocation of actor %q abandoned: %v", self.GetName(), err)})
+		m.finish(result{self: self, err: errorf("invocation of actor %q abandoned: %v", self.GetName(), err)})
 		return
 	}
 	if !i.active {
@@ -67,7 +66,7 @@ func (i *instance) handle(m *message) {
 	}
 	switch m.kind {
 	case msgActivate:
-		m.done(result{self: self})
+		m.finish(result{self: self})
 	case msgRead:
 		i.mu.Lock()
 		st := &protocol.ActorState{Tags: maps.Clone(i.tags)}
@@ -75,10 +74,10 @@ func (i *instance) handle(m *message) {
 			st.State = proto.CloneOf(i.state)
 		}
 		i.mu.Unlock()
-		m.done(result{self: self, state: st})
+		m.finish(result{self: self, state: st})
 	default:
 		resp, err := i.invoke(m.ctx, m.req)
-		m.done(result{self: self, resp: resp, err: err})
+		m.finish(result{self: self, resp: resp, err: err})
 	}
 }
 
@@ -86,7 +85,7 @@ func (i *instance) handle(m *message) {
 // Failures are logged: the actor runs on with the registration's state, as
 // with the real proxy.
 func (i *instance) activate() {
-	e, d := i.c.e, i.def
+	e, d := i.c.e, i.c.def
 	st, tags := d.actor.GetState().GetState(), d.actor.GetState().GetTags()
 	var revision int64
 	hasSaved, loadFailed := false, false
@@ -160,7 +159,7 @@ func recordState(r state.Record) *anypb.Any {
 
 // invoke runs one invocation on the host and applies its reply.
 func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest) (*protocol.ActorInvocationResponse, error) {
-	e, d := i.c.e, i.def
+	e, d := i.c.e, i.c.def
 	self := d.id()
 	action := req.GetActionName()
 	if d.builtinGet(action) {
@@ -227,7 +226,7 @@ func unknownAction(d *definition, action string) *Error {
 // apply takes the host's updated context (spawn-protocol.md §6.3): the
 // state is replaced if present, the tags always (an empty map wipes them).
 func (i *instance) apply(uc *protocol.Context) {
-	if i.def.discardState {
+	if i.c.def.discardState {
 		return
 	}
 	i.mu.Lock()
@@ -238,7 +237,7 @@ func (i *instance) apply(uc *protocol.Context) {
 	i.tags = uc.GetTags()
 	i.mu.Unlock()
 	if wiped {
-		i.c.e.warnTagsWiped(i.def.key)
+		i.c.e.warnTagsWiped(i.c.def.key)
 	}
 }
 
@@ -258,7 +257,7 @@ func (e *Engine) warnTagsWiped(key actorKey) {
 // persist saves the state as a new revision if it changed since the last
 // save. Stateless actors and a nil state are never saved.
 func (i *instance) persist(ctx context.Context) error {
-	if !i.def.stateful {
+	if !i.c.def.stateful {
 		return nil
 	}
 	i.saveMu.Lock()

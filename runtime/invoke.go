@@ -104,27 +104,24 @@ func (e *Engine) invoke(ctx context.Context, req *protocol.InvocationRequest, c 
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	m := &message{kind: msgInvoke, ctx: ctx, req: req, reply: make(chan result, 1)}
+	m := &message{kind: msgInvoke, ctx: ctx, req: req, done: make(chan struct{})}
 	if err := e.deliver(key, m); err != nil {
 		return nil, err
 	}
-	var r result
 	select {
-	case r = <-m.reply:
+	case <-m.done:
 	case <-ctx.Done():
 		return nil, errorf("invocation of actor %q action %q: %v", key.name, req.GetActionName(), ctx.Err())
 	}
+	r := m.res
 	if r.err != nil {
 		return nil, r.err
 	}
 
 	// The workflow runs on the caller's goroutine, not the actor's, so
 	// the actor is free for the next message, a pipe to itself included.
-	wf := r.resp.GetWorkflow()
-	e.sideEffects(req, wf.GetEffects())
-	e.broadcast(r.self, wf.GetBroadcast())
 	out := okResponse(req)
-	if next := routeRequest(req, r.self, r.resp); next != nil {
+	if next := e.startWorkflow(req, r); next != nil {
 		if c.hops >= maxHops {
 			return nil, errorf("actor %q: more than %d pipe/forward hops; is there a routing loop?", key.name, maxHops)
 		}
@@ -149,13 +146,20 @@ func okResponse(req *protocol.InvocationRequest) *protocol.InvocationResponse {
 	return &protocol.InvocationResponse{Status: okStatus(""), System: req.GetSystem(), Actor: req.GetActor()}
 }
 
-// runAsyncWorkflow carries out the workflow of an async invocation's reply.
-// Routing still happens; its result has nobody to go to.
-func (e *Engine) runAsyncWorkflow(req *protocol.InvocationRequest, r result, hops int) {
+// startWorkflow starts the side effects and the broadcast of the reply r
+// to req, in that order (spawn-protocol.md §8), and returns the invocation
+// its pipe or forward asks for, or nil.
+func (e *Engine) startWorkflow(req *protocol.InvocationRequest, r result) *protocol.InvocationRequest {
 	wf := r.resp.GetWorkflow()
 	e.sideEffects(req, wf.GetEffects())
 	e.broadcast(r.self, wf.GetBroadcast())
-	next := routeRequest(req, r.self, r.resp)
+	return routeRequest(req, r.self, r.resp)
+}
+
+// runAsyncWorkflow carries out the workflow of an async invocation's reply.
+// Routing still happens; its result has nobody to go to.
+func (e *Engine) runAsyncWorkflow(req *protocol.InvocationRequest, r result, hops int) {
+	next := e.startWorkflow(req, r)
 	if next == nil {
 		return
 	}
@@ -174,14 +178,23 @@ func (e *Engine) target(req *protocol.InvocationRequest) (actorKey, error) {
 	if sys == "" {
 		return actorKey{}, errorf("invocation has no system")
 	}
-	if sys != e.system {
-		return actorKey{}, errorf("actor system %q is not served here (this proxy serves %q)", sys, e.system)
+	if err := e.checkSystem(sys); err != nil {
+		return actorKey{}, err
 	}
 	name := req.GetActor().GetId().GetName()
 	if name == "" {
 		return actorKey{}, errorf("invocation has no actor.id.name")
 	}
 	return actorKey{name: name, system: sys}, nil
+}
+
+// checkSystem refuses any actor system but the one served: the real proxy
+// would send the call over NATS, which a single node does not have.
+func (e *Engine) checkSystem(sys string) error {
+	if sys != e.system {
+		return errorf("actor system %q is not served here (this proxy serves %q)", sys, e.system)
+	}
+	return nil
 }
 
 func requestTimeout(md map[string]string) (time.Duration, error) {
@@ -272,19 +285,19 @@ func (e *Engine) State(ctx context.Context, id *protocol.ActorId) (*protocol.Act
 	if sys == "" {
 		sys = e.system
 	}
-	if sys != e.system {
-		return nil, errorf("actor system %q is not served here (this proxy serves %q)", sys, e.system)
+	if err := e.checkSystem(sys); err != nil {
+		return nil, err
 	}
 	if id.GetName() == "" {
 		return nil, errorf("state: actor id has no name")
 	}
-	m := &message{kind: msgRead, ctx: ctx, reply: make(chan result, 1)}
+	m := &message{kind: msgRead, ctx: ctx, done: make(chan struct{})}
 	if err := e.deliver(actorKey{name: id.GetName(), system: sys}, m); err != nil {
 		return nil, err
 	}
 	select {
-	case r := <-m.reply:
-		return r.state, r.err
+	case <-m.done:
+		return m.res.state, m.res.err
 	case <-ctx.Done():
 		return nil, errorf("state of actor %q: %v", id.GetName(), ctx.Err())
 	}

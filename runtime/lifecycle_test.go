@@ -369,3 +369,135 @@ func TestStateErrors(t *testing.T) {
 	_, err = v.e.State(ctx, &protocol.ActorId{System: sys})
 	wantStatus(t, err, protocol.Status_ERROR, "name")
 }
+
+// When a host call ignores cancellation, Close still returns once its
+// context ends, and the messages queued behind that call fail at once
+// instead of waiting for it and reaching the host after Close.
+func TestCloseGivesUpOnHostIgnoringCancellation(t *testing.T) {
+	release := make(chan struct{})
+	host := newHost(func(_ context.Context, inv *protocol.ActorInvocation) (*protocol.ActorInvocationResponse, error) {
+		if inv.GetActionName() == "hang" {
+			<-release // ignores ctx
+		}
+		return echo(inv), nil
+	})
+	e, err := New(Options{Host: host, Store: state.NewMemory()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bg := context.Background()
+	if _, err := e.Register(bg, registration(newActor("a", actions("hang", "queued")))); err != nil {
+		t.Fatal(err)
+	}
+	r := req("a", "hang", nil)
+	r.Async = true
+	if _, err := e.Invoke(bg, r); err != nil {
+		t.Fatal(err)
+	}
+	host.waitN(t, 1, called("a", "hang"))
+	queued := make(chan error, 1)
+	go func() {
+		_, err := e.Invoke(bg, req("a", "queued", nil))
+		queued <- err
+	}()
+	waitFor(t, "the second call to be queued", func() bool {
+		e.mu.Lock()
+		c := e.cells[actorKey{name: "a", system: sys}]
+		e.mu.Unlock()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.queue) == 1
+	})
+
+	ctx, cancel := context.WithCancel(bg)
+	cancel()
+	closed := make(chan error, 1)
+	go func() { closed <- e.Close(ctx) }()
+	select {
+	case err := <-closed:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Close = %v, want context.Canceled", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("Close waited for a host call that ignores cancellation")
+	}
+	select {
+	case err := <-queued:
+		wantStatus(t, err, protocol.Status_ERROR, "closed")
+	case <-time.After(waitLimit):
+		t.Fatal("the queued call still waits after Close")
+	}
+	close(release)
+	e.workers.wait()
+	if n := len(host.matching(called("a", "queued"))); n != 0 {
+		t.Errorf("the queued call reached the host %d times after Close", n)
+	}
+}
+
+// Timer actions and subscriptions follow the definition an actor is
+// activated with: those a re-registration changed or dropped stop at the
+// next activation, instead of running beside the new ones until Close.
+func TestReregistrationReplacesTimersAndChannels(t *testing.T) {
+	host := newHost(func(_ context.Context, inv *protocol.ActorInvocation) (*protocol.ActorInvocationResponse, error) {
+		r := echo(inv)
+		if inv.GetActionName() == "src" {
+			r.Workflow = &protocol.Workflow{Broadcast: &protocol.Broadcast{ChannelGroup: "news"}}
+		}
+		return r, nil
+	})
+	v := newEnv(t, host)
+	v.register(
+		newActor("a", deactivateAfter(500), timerAction("tick", 1000), channel("news", ""), actions("ping", "receive")),
+		newActor("pub", actions("src")),
+	)
+	v.invoke(req("a", "ping", nil)) // activates: timer and subscription start
+	v.register(newActor("a", deactivateAfter(500), timerAction("tick", 300), actions("ping", "receive")))
+	v.waitIdle("a")
+	v.clock.Advance(500 * time.Millisecond) // deactivates
+	if v.active("a") {
+		t.Fatal("still active after its deactivation timeout")
+	}
+	v.invoke(req("a", "ping", nil)) // activates with the new definition
+
+	v.invoke(req("pub", "src", nil))
+	for range 3 { // 800, 1100, 1400 ms; the old 1000 ms timer would fire too
+		v.clock.Advance(300 * time.Millisecond)
+		v.invoke(req("a", "ping", nil)) // queues behind the ticks
+	}
+	if n := len(v.host.matching(called("a", "tick"))); n != 3 {
+		t.Errorf("ticks = %d, want 3 from the new timer alone", n)
+	}
+	if got := v.host.matching(called("a", "receive")); len(got) != 0 {
+		t.Errorf("a dropped channel still delivers: %v", got)
+	}
+}
+
+// A tick is skipped while the previous one is still queued or running, so a
+// timer action slower than its period does not fill the mailbox.
+func TestTimerSkipsTicksWhilePending(t *testing.T) {
+	release := make(chan struct{})
+	host := newHost(func(_ context.Context, inv *protocol.ActorInvocation) (*protocol.ActorInvocationResponse, error) {
+		if inv.GetActionName() == "tick" {
+			<-release
+		}
+		return echo(inv), nil
+	})
+	v := newEnv(t, host)
+	v.register(newActor("a", timerAction("tick", 100), actions("ping")))
+	v.invoke(req("a", "ping", nil))
+	v.clock.Advance(100 * time.Millisecond)
+	v.host.waitN(t, 1, called("a", "tick"))
+	for range 4 {
+		v.clock.Advance(100 * time.Millisecond) // the first tick still runs
+	}
+	close(release)
+	v.invoke(req("a", "ping", nil)) // queues behind any tick
+	if n := len(v.host.matching(called("a", "tick"))); n != 1 {
+		t.Errorf("ticks while the first one ran = %d, want 1", n)
+	}
+	v.clock.Advance(100 * time.Millisecond)
+	v.invoke(req("a", "ping", nil))
+	if n := len(v.host.matching(called("a", "tick"))); n != 2 {
+		t.Errorf("ticks = %d, want 2 once the first one is done", n)
+	}
+}

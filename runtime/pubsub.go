@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"slices"
+
 	"go.uber.org/zap"
 
 	"github.com/spawn-go/spawn/protocol"
@@ -8,30 +10,46 @@ import (
 
 // subscriber is an actor listening on a topic.
 type subscriber struct {
+	key    actorKey
 	id     *protocol.ActorId
 	action string
 }
 
-// subKey de-duplicates subscriptions per (actor, topic, action). The real
-// proxy leaves the topic out, so an actor on two topics with the same
-// action hears only the first; here it hears both.
-type subKey struct {
-	actor         actorKey
-	topic, action string
+// subscribeLocked makes d's channels the subscriptions of d.key. Like the
+// real proxy's, subscriptions start at activation and outlive it: a
+// broadcast reaches a deactivated subscriber and activates it again. Unlike
+// the real proxy's, they are per (topic, action), and those that a
+// re-registration dropped end at the next activation.
+func (e *Engine) subscribeLocked(d *definition) {
+	old := e.subscribed[d.key]
+	for _, s := range old {
+		if !slices.Contains(d.channels, s) {
+			e.unsubscribeLocked(d.key, s)
+		}
+	}
+	for _, s := range d.channels {
+		if !slices.Contains(old, s) {
+			e.topics[s.topic] = append(e.topics[s.topic], subscriber{key: d.key, id: d.id(), action: s.action})
+		}
+	}
+	if len(d.channels) == 0 {
+		delete(e.subscribed, d.key)
+		return
+	}
+	e.subscribed[d.key] = d.channels
 }
 
-// subscribeLocked subscribes d's channels. Like the real proxy's,
-// subscriptions start at activation and outlive it: a broadcast reaches a
-// deactivated subscriber and activates it again.
-func (e *Engine) subscribeLocked(d *definition) {
-	for _, ch := range d.channels {
-		k := subKey{actor: d.key, topic: ch.topic, action: ch.action}
-		if _, ok := e.subscribed[k]; ok {
-			continue
-		}
-		e.subscribed[k] = struct{}{}
-		e.topics[ch.topic] = append(e.topics[ch.topic], subscriber{id: d.id(), action: ch.action})
+// unsubscribeLocked removes one subscription of actor. It builds a new
+// slice, because broadcast reads the old one without the lock.
+func (e *Engine) unsubscribeLocked(actor actorKey, s subscription) {
+	subs := slices.DeleteFunc(slices.Clone(e.topics[s.topic]), func(sub subscriber) bool {
+		return sub.key == actor && sub.action == s.action
+	})
+	if len(subs) == 0 {
+		delete(e.topics, s.topic)
+		return
 	}
+	e.topics[s.topic] = subs
 }
 
 // broadcast sends b's payload to every subscriber of its topic, the
@@ -47,7 +65,9 @@ func (e *Engine) broadcast(publisher *protocol.ActorId, b *protocol.Broadcast) {
 		return
 	}
 	e.mu.Lock()
-	subs := e.topics[topic] // only ever appended to, so this prefix is stable
+	// Subscribing appends and unsubscribing copies, so the elements of
+	// this slice never change.
+	subs := e.topics[topic]
 	e.mu.Unlock()
 	for _, s := range subs {
 		req := &protocol.InvocationRequest{

@@ -51,10 +51,10 @@ type definition struct {
 	overridesGet bool                // the host answers the get built-ins itself
 	initAction   string              // "" when none
 
-	timers        []timerSpec
-	channels      []subscription
-	snapshotEvery time.Duration // 0: no periodic snapshots
-	idleAfter     time.Duration // 0: never deactivate
+	timers        []timerSpec    // no duplicates
+	channels      []subscription // no duplicates
+	snapshotEvery time.Duration  // 0: no periodic snapshots
+	idleAfter     time.Duration  // 0: never deactivate
 
 	poolMin, poolMax int // 0, 1 unless POOLED
 
@@ -160,7 +160,9 @@ func newDefinition(a *protocol.Actor) (*definition, error) {
 			return nil, fmt.Errorf("actor %q: timer action %q has period %d; it must be a positive number of milliseconds (FixedTimerAction.seconds is in ms)", name, n, t.GetSeconds())
 		}
 		d.actions[n] = struct{}{}
-		d.timers = append(d.timers, timerSpec{action: n, period: ms(t.GetSeconds())})
+		if ts := (timerSpec{action: n, period: ms(t.GetSeconds())}); !slices.Contains(d.timers, ts) {
+			d.timers = append(d.timers, ts)
+		}
 	}
 	for n := range d.actions {
 		if slices.Contains(getActions, n) {
@@ -175,7 +177,9 @@ func newDefinition(a *protocol.Actor) (*definition, error) {
 		if act == "" {
 			act = defaultReceive
 		}
-		d.channels = append(d.channels, subscription{topic: ch.GetTopic(), action: act})
+		if s := (subscription{topic: ch.GetTopic(), action: act}); !slices.Contains(d.channels, s) {
+			d.channels = append(d.channels, s)
+		}
 	}
 	return d, nil
 }
@@ -236,10 +240,14 @@ func (e *Engine) Register(ctx context.Context, req *protocol.RegistrationRequest
 	e.mu.Lock()
 	for _, d := range defs {
 		e.defs[d.key] = d
+		// A re-registered actor starts with no spawn options, as in the
+		// real proxy, which replaces the whole entry.
+		delete(e.pendingRev, d.key)
 		if d.eager {
 			eager = append(eager, d.key)
 		}
 	}
+	e.registryGen++
 	e.mu.Unlock()
 	e.log.Info("actors registered", zap.Int("actors", len(defs)), zap.String("service", req.GetServiceInfo().GetServiceName()))
 
@@ -290,13 +298,16 @@ func (e *Engine) Spawn(ctx context.Context, req *protocol.SpawnRequest, revision
 	}
 	for _, d := range defs {
 		e.defs[d.key] = d
-		// Spawning again replaces the instance's options, revision included.
-		if revision > 0 {
+		// Spawning again replaces the instance's options, revision
+		// included. Only stateful instances restore one, and only they
+		// consume it at activation.
+		if revision > 0 && d.stateful {
 			e.pendingRev[d.key] = revision
 		} else {
 			delete(e.pendingRev, d.key)
 		}
 	}
+	e.registryGen++
 	e.mu.Unlock()
 	e.retryParked()
 	return &protocol.SpawnResponse{Status: okStatus("Accepted")}, nil

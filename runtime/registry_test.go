@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"maps"
 	"testing"
 	"time"
 
@@ -266,4 +267,30 @@ func TestRegisterRef(t *testing.T) {
 
 func inputAny(inv *protocol.ActorInvocation) *anypb.Any {
 	return inv.GetValue()
+}
+
+// A spawn revision waits for the instance's next activation, and nothing
+// else: a stateless instance never restores one, and a re-registration
+// replaces the instance's spawn options.
+func TestSpawnRevisionNotKept(t *testing.T) {
+	v := newEnv(t, newHost(nil))
+	v.register(
+		newActor("stateless", kind(protocol.Kind_UNNAMED), actions("hi")),
+		newActor("stateful", stateful, kind(protocol.Kind_UNNAMED), actions("hi")),
+	)
+	spawn := &protocol.SpawnRequest{Actors: []*protocol.ActorId{
+		{Name: "i1", System: sys, Parent: "stateless"},
+		{Name: "i2", System: sys, Parent: "stateful"},
+	}}
+	if _, err := v.e.Spawn(context.Background(), spawn, 3); err != nil {
+		t.Fatal(err)
+	}
+	v.invoke(req("i1", "hi", nil))
+	v.register(newActor("i2", stateful, actions("hi")))
+	v.e.mu.Lock()
+	pending := maps.Clone(v.e.pendingRev)
+	v.e.mu.Unlock()
+	if len(pending) != 0 {
+		t.Errorf("revisions still pending: %v", pending)
+	}
 }

@@ -62,7 +62,7 @@ func (e *Engine) arm(s state.Scheduled) {
 	entry := &scheduledEntry{s: s}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed {
+	if e.closed.Load() {
 		return // still stored: the next engine runs it
 	}
 	e.scheduled[s.ID] = entry
@@ -86,6 +86,10 @@ func (e *Engine) arm(s state.Scheduled) {
 	})
 }
 
+// testHookPark, when a test sets it, runs in fire between an invocation
+// that found no actor and the parking of it.
+var testHookPark func()
+
 // fire runs a due scheduled invocation; it is deleted from the store once
 // the host call has ended, so a crash before then runs it again.
 func (e *Engine) fire(entry *scheduledEntry) {
@@ -95,6 +99,7 @@ func (e *Engine) fire(entry *scheduledEntry) {
 		return
 	}
 	entry.timer, entry.parked = nil, false
+	gen := e.registryGen
 	e.mu.Unlock()
 
 	var req protocol.InvocationRequest
@@ -105,7 +110,10 @@ func (e *Engine) fire(entry *scheduledEntry) {
 	}
 	log := e.log.With(zap.String("id", entry.s.ID), zap.String("actor", req.GetActor().GetId().GetName()), zap.String("action", req.GetActionName()))
 	_, err := e.invoke(e.base, &req, call{onDone: func(err error) {
-		if err != nil {
+		switch {
+		case errors.Is(err, errClosed):
+			return // never ran: left in the store for the next engine
+		case err != nil:
 			log.Error("scheduled invocation failed", zap.Error(err))
 		}
 		e.forget(entry)
@@ -115,9 +123,20 @@ func (e *Engine) fire(entry *scheduledEntry) {
 	case errors.Is(err, errClosed):
 		// Left in the store for the next engine.
 	case isNotFound(err):
+		if testHookPark != nil {
+			testHookPark()
+		}
 		e.mu.Lock()
-		entry.parked = true
+		// A registration since the invocation began has already run
+		// retryParked, which could not see this entry: try again now
+		// rather than wait for the next one.
+		changed := e.registryGen != gen
+		entry.parked = !changed
 		e.mu.Unlock()
+		if changed {
+			e.goTracked(func() { e.fire(entry) })
+			return
+		}
 		log.Info("scheduled invocation waits for its actor to be registered")
 	default:
 		log.Error("dropping scheduled invocation", zap.Error(err))
@@ -137,7 +156,9 @@ func (e *Engine) forget(entry *scheduledEntry) {
 }
 
 // retryParked runs the scheduled invocations that were waiting for an
-// actor, now that the registry has changed.
+// actor, now that the registry has changed. Its caller has bumped
+// registryGen under mu first, so that an invocation failing meanwhile
+// retries by itself (see fire).
 func (e *Engine) retryParked() {
 	e.mu.Lock()
 	var parked []*scheduledEntry

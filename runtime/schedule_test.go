@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,4 +112,36 @@ func TestScheduledUnknownActor(t *testing.T) {
 	if list, _ := v.store.ListScheduled(context.Background()); len(list) != 0 {
 		t.Errorf("stored %v for an unknown actor", list)
 	}
+}
+
+// A registration that lands while a due invocation is finding its actor
+// unknown, after the lookup but before the invocation parks, must not leave
+// it parked until some later registration.
+func TestScheduledRegisteredWhileParking(t *testing.T) {
+	store := state.NewMemory()
+	r := req("a", "later", nil)
+	r.Async = true
+	b, err := proto.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutScheduled(context.Background(), state.Scheduled{ID: "due", At: epoch, Request: b}); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		once     sync.Once
+		register = make(chan *Engine, 1)
+	)
+	testHookPark = func() {
+		once.Do(func() {
+			e := <-register
+			if _, err := e.Register(context.Background(), registration(newActor("a", actions("later")))); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(func() { testHookPark = nil }) // runs after Close, which waits for fire
+	v := newEnvWith(t, newHost(nil), store, clocktest.New(epoch))
+	register <- v.e
+	v.host.waitN(t, 1, called("a", "later"))
 }

@@ -6,8 +6,10 @@ import (
 	"crypto/cipher"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -102,7 +104,7 @@ func Open(dir string, opts ...Option) (*Disk, error) {
 			return nil, err
 		}
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := mkdirDurable(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state: create data directory: %w", err)
 	}
 	path := filepath.Join(dir, dbFileName)
@@ -114,11 +116,61 @@ func Open(dir string, opts ...Option) (*Disk, error) {
 		return nil, fmt.Errorf("state: open %s: %w", path, err)
 	}
 	d := &Disk{db: db, path: path, aead: aead}
-	if err := db.Update(d.init); err != nil {
+	err = db.Update(d.init)
+	if err == nil {
+		// bbolt syncs the file, never the directory entry that names it:
+		// without this, a new database could vanish in a power failure
+		// along with every write acknowledged in it.
+		if err = syncDir(dir); err != nil {
+			err = fmt.Errorf("state: sync data directory %s: %w", dir, err)
+		}
+	}
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	return d, nil
+}
+
+// mkdirDurable is os.MkdirAll, followed by a sync of the parent of every
+// directory it created, so that they survive a power failure.
+func mkdirDurable(dir string, perm os.FileMode) error {
+	var created []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			break // exists, or MkdirAll will report the problem
+		}
+		created = append(created, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, perm); err != nil {
+		return err
+	}
+	for _, d := range created {
+		if err := syncDir(filepath.Dir(d)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncDir makes the entries of directory dir durable. It is a variable so
+// that tests can see which directories are synced.
+var syncDir = func(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil // a directory cannot be opened for syncing there
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // init creates the buckets of a new database and checks that an existing

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -68,6 +69,27 @@ func TestDiskFileModes(t *testing.T) {
 	}
 	if d.Path() != filepath.Join(dir, dbFileName) {
 		t.Errorf("Path() = %q, want it in %q", d.Path(), dir)
+	}
+}
+
+// Open syncs every directory that gained an entry, the data directory
+// included, since bbolt syncs the database file alone. A power failure is
+// what would lose an unsynced entry, so the test checks the calls.
+func TestDiskSyncsDirectories(t *testing.T) {
+	var synced []string
+	orig := syncDir
+	syncDir = func(dir string) error {
+		synced = append(synced, dir)
+		return orig(dir)
+	}
+	t.Cleanup(func() { syncDir = orig })
+	top := t.TempDir()
+	dir := filepath.Join(top, "data", "spawn")
+	openDisk(t, dir)
+	for _, want := range []string{top, filepath.Join(top, "data"), dir} {
+		if !slices.Contains(synced, want) {
+			t.Errorf("%s not synced; synced %q", want, synced)
+		}
 	}
 }
 
