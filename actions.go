@@ -3,6 +3,7 @@ package spawn
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"unsafe"
 
 	"google.golang.org/protobuf/proto"
@@ -80,19 +81,19 @@ func compileActor(sys *System, d *registry.Definition) (*dispatch.Actor, error) 
 		if act.In == registry.InMessage {
 			da.Input = act.Input
 			da.InputURL = typeURL(act.Input.New().Interface())
-			da.RawAny = act.Input.Descriptor().FullName() == (&anypb.Any{}).ProtoReflect().Descriptor().FullName()
+			da.RawAny = act.InputType == reflect.TypeFor[*anypb.Any]()
 		}
 		a.Actions[act.Name] = da
-		for _, r := range dispatch.ReadNames {
-			a.ReadsOverridden = a.ReadsOverridden || act.Name == r
+		if slices.Contains(dispatch.ReadNames, act.Name) {
+			a.ReadsOverridden = true
 		}
 	}
 	return a, nil
 }
 
 // run wraps one method into the dispatcher's calling convention.
-func run(sys *System, fn invokeFn) func(*dispatch.Call) (dispatch.Result, error) {
-	return func(c *dispatch.Call) (dispatch.Result, error) {
+func run(sys *System, fn invokeFn) func(dispatch.Call) (dispatch.Result, error) {
+	return func(c dispatch.Call) (dispatch.Result, error) {
 		ctx := &Context{ctx: c.Ctx, inv: c.Inv, sys: sys}
 		var in unsafe.Pointer
 		if c.Input != nil {

@@ -1,7 +1,7 @@
 package spawn
 
-// Actor marks a struct as a Spawn actor. Embed it by value, first, and put
-// the actor's settings in its tag:
+// Actor marks a struct as a Spawn actor. Embed it by value and put the
+// actor's settings in its tag:
 //
 //	type Joe struct {
 //		spawn.Actor `spawn:"name=joe,stateful,channel=test,timer=1000"`

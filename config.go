@@ -1,6 +1,7 @@
 package spawn
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -80,6 +81,14 @@ func loadConfig(getenv func(string) string, opts []Option) (config, error) {
 	}
 	for _, o := range opts {
 		o.applyOption(&c)
+	}
+	if c.system == "" {
+		return c, errors.New("spawn: WithSystem needs a name")
+	}
+	if c.mode == modeProxy {
+		if _, _, err := net.SplitHostPort(c.proxyAddr); err != nil {
+			return c, fmt.Errorf("spawn: proxy address %q is not host:port", c.proxyAddr)
+		}
 	}
 	if c.logger == nil {
 		c.logger = defaultLogger(getenv)

@@ -30,6 +30,10 @@ func TestLoadConfig(t *testing.T) {
 		{name: "WithProxy", opts: []Option{WithProxy("p:1")}, mode: modeProxy, system: "spawn-system", hostAddr: "0.0.0.0:8090", proxyAddr: "p:1"},
 		{name: "bad host port", env: map[string]string{"USER_FUNCTION_PORT": "http"}, err: `USER_FUNCTION_PORT="http" is not a port number`},
 		{name: "bad proxy port", env: map[string]string{"PROXY_HTTP_PORT": "99999"}, err: `proxy port "99999"`},
+		{name: "empty system", opts: []Option{WithSystem("")}, err: "WithSystem needs a name"},
+		{name: "proxy address with a scheme", opts: []Option{WithProxy("http://p:1")}, err: `proxy address "http://p:1" is not host:port`},
+		{name: "proxy address without a port", opts: []Option{WithProxy("p")}, err: `proxy address "p" is not host:port`},
+		{name: "bad proxy address, embedded anyway", opts: []Option{WithProxy("p"), WithEmbedded()}, mode: modeEmbedded, system: "spawn-system", hostAddr: "0.0.0.0:8090", proxyAddr: "p"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package spawn
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -40,12 +41,19 @@ func (c *Context) Self() ActorID { return toID(c.inv.GetActor()) }
 // calls from outside any actor.
 func (c *Context) Caller() ActorID { return toID(c.inv.GetCaller()) }
 
-// Metadata returns the call's metadata. Treat the map as read-only.
-func (c *Context) Metadata() map[string]string { return c.inv.GetCurrentContext().GetMetadata() }
+// Metadata returns a copy of the call's metadata.
+func (c *Context) Metadata() map[string]string {
+	return maps.Clone(c.inv.GetCurrentContext().GetMetadata())
+}
 
-// Tags returns the actor's tags as they were when the action started.
-// Treat the map as read-only; change tags with Value.Tag and Value.Tags.
-func (c *Context) Tags() map[string]string { return c.inv.GetCurrentContext().GetTags() }
+// Tags returns a copy of the actor's tags as they were when the action
+// started. Changing the copy changes nothing: change tags with Value.Tag
+// and Value.Tags.
+func (c *Context) Tags() map[string]string {
+	// A copy, because the embedded runtime hands the actor's own map to
+	// the action and takes it back as the tags to keep.
+	return maps.Clone(c.inv.GetCurrentContext().GetTags())
+}
 
 // Invoke calls action on actor from inside an action, as this actor: the
 // callee sees it as Caller. It takes the same options as System.Invoke.

@@ -21,7 +21,8 @@
 //
 // Every invocation runs on its own copy of the value given to Run, so
 // calls served in parallel (by different actors, or by a pool) never share
-// fields; pointers in it (dependencies) are shared as they are.
+// fields. The copy is shallow: what fields point to (dependencies, and
+// maps, slices and channels) is shared as it is.
 //
 // # Settings of the Actor tag
 //

@@ -44,6 +44,7 @@ func (c Code) String() string {
 //	var serr *spawn.Error
 //	if errors.As(err, &serr) && serr.Code == spawn.CodeAction { … }
 type Error struct {
+	// Code says what kind of failure it is.
 	Code Code
 	// Actor and Action name the call that failed, when known.
 	Actor  string
@@ -79,6 +80,8 @@ func (e *Error) Is(target error) bool {
 // ValidationError lists every problem Validate, Start or Run found in the
 // actor definitions, so they can all be fixed at once.
 type ValidationError struct {
+	// Problems are in the order of the actors, then of their fields and
+	// methods.
 	Problems []Problem
 }
 

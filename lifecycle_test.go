@@ -3,10 +3,14 @@ package spawn_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	goruntime "runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,10 +19,12 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/spawn-go/spawn"
 	"github.com/spawn-go/spawn/internal/testpb"
 	"github.com/spawn-go/spawn/internal/transport"
+	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/runtime"
 	"github.com/spawn-go/spawn/spawntest"
 	"github.com/spawn-go/spawn/state"
@@ -238,5 +244,118 @@ func TestSpawnRestoresARevision(t *testing.T) {
 	}
 	if err := sys.Spawn(ctx(t), "acct", "ledger", spawn.Revision(-1)); !isCode(err, spawn.CodeInvalid) {
 		t.Fatalf("negative revision: %v", err)
+	}
+}
+
+// TestProxyConnectionsAreReusedAndReleased makes rounds of concurrent calls
+// through a proxy: the second round reuses the first round's connections,
+// and Stop closes them.
+func TestProxyConnectionsAreReusedAndReleased(t *testing.T) {
+	const n = 8
+	var (
+		mu                sync.Mutex
+		opened, closed    int
+		arrived           = make(chan struct{}, n)
+		release           = make(chan struct{})
+		invokeResponse, _ = proto.Marshal(&protocol.InvocationResponse{Status: &protocol.RequestStatus{Status: protocol.Status_OK}})
+	)
+	proxy := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		arrived <- struct{}{}
+		mu.Lock()
+		wait := release
+		mu.Unlock()
+		<-wait
+		w.Header().Set("Content-Type", "application/octet-stream")
+		_, _ = w.Write(invokeResponse)
+	}))
+	proxy.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch s {
+		case http.StateNew:
+			opened++
+		case http.StateClosed, http.StateHijacked:
+			closed++
+		}
+	}
+	proxy.Start()
+	defer proxy.Close()
+	counts := func() (int, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		return opened, closed
+	}
+
+	// With no actors to host, Start only sets up the client.
+	sys, err := spawn.Start(ctx(t), spawn.WithProxy(proxy.Listener.Addr().String()), spawn.WithLogger(zap.NewNop()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	round := func() {
+		t.Helper()
+		mu.Lock()
+		release = make(chan struct{})
+		mu.Unlock()
+		errs := make(chan error, n)
+		for range n {
+			go func() { errs <- sys.Invoke(ctx(t), "counter", "Add", nil, nil) }()
+		}
+		for range n { // all n calls are in flight at once
+			<-arrived
+		}
+		mu.Lock()
+		close(release)
+		mu.Unlock()
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	round()
+	first, _ := counts()
+	time.Sleep(50 * time.Millisecond) // let the connections go back to the idle pool
+	round()
+	if second, _ := counts(); second-first > 2 {
+		t.Errorf("the second round of %d concurrent calls opened %d new connections after the first opened %d; want them reused", n, second-first, first)
+	}
+
+	if err := sys.Stop(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		o, c := counts()
+		if o == c {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after Stop, %d of %d connections to the proxy are still open", o-c, o)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestFailedStartFreesTheHostAddress fails to register, then listens on
+// the host address again at once: Start must not return with the host
+// endpoint still holding it.
+func TestFailedStartFreesTheHostAddress(t *testing.T) {
+	hostAddr := spawntest.FreeAddr(t)
+	// One P, so the goroutine that serves the host endpoint gets no
+	// chance to run, and to close its listener, unless Start waits for it.
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(1))
+	for range 5 {
+		c, cancel := context.WithCancel(context.Background())
+		cancel() // registration fails at its first attempt
+		_, err := spawn.Start(c, &Counter{}, spawn.WithProxy(spawntest.FreeAddr(t)), spawn.WithHostAddress(hostAddr), spawn.WithLogger(zap.NewNop()))
+		if err == nil {
+			t.Fatal("Start succeeded without a proxy")
+		}
+		l, err := net.Listen("tcp", hostAddr)
+		if err != nil {
+			t.Fatalf("after a failed Start: %v", err)
+		}
+		l.Close()
 	}
 }

@@ -23,7 +23,6 @@ type invokeConfig struct {
 	parent   string
 	instance string
 	async    bool
-	pooled   bool
 	delay    time.Duration
 	at       time.Time
 	metadata map[string]string
@@ -97,11 +96,6 @@ func WithMetadata(key, value string) InvokeOption {
 	return invokeFunc(func(c *invokeConfig) { c.metadata = with(c.metadata, key, value) })
 }
 
-// Pooled marks the call for a pooled actor.
-func Pooled() InvokeOption {
-	return invokeFunc(func(c *invokeConfig) { c.pooled = true })
-}
-
 // timeoutKey is the metadata key the proxy reads a call's time limit from, in ms.
 const timeoutKey = "request-timeout"
 
@@ -116,7 +110,6 @@ func newRequest(system, actor, action string, in proto.Message, c invokeConfig) 
 		Actor:       &protocol.Actor{Id: &protocol.ActorId{Name: actor, System: system}},
 		ActionName:  action,
 		Async:       c.async,
-		Pooled:      c.pooled,
 		RegisterRef: c.parent,
 		Metadata:    maps.Clone(c.metadata),
 	}

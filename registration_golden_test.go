@@ -55,3 +55,18 @@ func TestRegistrationRefusesInvalidActors(t *testing.T) {
 		t.Fatalf("two actors named shop: got %v, want a *spawn.ValidationError", err)
 	}
 }
+
+func TestRegistrationDefaultsTheSystem(t *testing.T) {
+	req, err := spawn.Registration("", &goldenPacker{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The proxy keys actors by (id.name, id.system): an empty system
+	// would register actors nobody can invoke.
+	if got := req.GetActorSystem().GetName(); got != spawn.DefaultSystem {
+		t.Fatalf("actor system %q, want %q", got, spawn.DefaultSystem)
+	}
+	if got := req.GetActorSystem().GetRegistry().GetActors()["packer"].GetId().GetSystem(); got != spawn.DefaultSystem {
+		t.Fatalf("actor id system %q, want %q", got, spawn.DefaultSystem)
+	}
+}

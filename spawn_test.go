@@ -323,6 +323,7 @@ func TestBadCalls(t *testing.T) {
 			{"wrong input type", "counter", "Add", &testpb.Text{Text: "x"}, nil, spawn.CodeAction, "takes spawn.test.Add, got spawn.test.Text"},
 			{"wrong out type", "counter", "Add", &testpb.Add{Delta: 1}, &testpb.Text{}, spawn.CodeInvalid, "the reply is type.googleapis.com/spawn.test.Total, but out is type.googleapis.com/spawn.test.Text"},
 			{"no action", "counter", "", nil, nil, spawn.CodeInvalid, "needs an actor and an action"},
+			{"nil out", "counter", "Add", &testpb.Add{Delta: 1}, (*testpb.Total)(nil), spawn.CodeInvalid, "out is a nil *testpb.Total"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -371,6 +372,74 @@ func TestTagsAndMetadata(t *testing.T) {
 		}
 		if err := sys.Invoke(context.Background(), "counter", "Meta", nil, &out); err != nil || out.Text != "k= deadline=false" {
 			t.Fatalf("metadata without deadline: %q, %v", out.Text, err)
+		}
+	})
+}
+
+// Keeper has a state field and no activation hook, so it has no state
+// until an action saves one.
+type Keeper struct {
+	spawn.Actor `spawn:"name=keeper,tag=team:core"`
+	State       *testpb.CounterState `spawn:"state"`
+}
+
+func (k *Keeper) Add(ctx *spawn.Context, in *testpb.Add) error {
+	k.State.Value += in.Delta
+	return nil
+}
+
+// Swap returns a state of another type than the state field's.
+func (k *Keeper) Swap(ctx *spawn.Context) (spawn.Value, error) {
+	return spawn.NoReply().State(&testpb.Text{Text: "not a counter"}), nil
+}
+
+// Scribble writes into the maps the Context hands out.
+func (k *Keeper) Scribble(ctx *spawn.Context) (*testpb.Text, error) {
+	ctx.Tags()["scribbled"] = "yes"
+	return &testpb.Text{Text: fmt.Sprint(ctx.Tags())}, nil
+}
+
+func TestStateBeforeTheFirstSave(t *testing.T) {
+	modes(t, func(t *testing.T, start func(...any) *spawn.System) {
+		sys := start(&Keeper{})
+		st := testpb.CounterState{Value: 7}
+		if err := sys.State(ctx(t), "keeper", &st); err != nil || st.Value != 7 {
+			t.Fatalf("State of an actor with no state yet: %v, %v; want no error and out left as it was", &st, err)
+		}
+	})
+}
+
+func TestStateOfAnotherTypeIsRefused(t *testing.T) {
+	modes(t, func(t *testing.T, start func(...any) *spawn.System) {
+		sys := start(&Keeper{})
+		if err := sys.Invoke(ctx(t), "keeper", "Add", &testpb.Add{Delta: 1}, nil); err != nil {
+			t.Fatal(err)
+		}
+		err := sys.Invoke(ctx(t), "keeper", "Swap", nil, nil)
+		if !isCode(err, spawn.CodeAction) || !strings.Contains(err.Error(), "the new state is a spawn.test.Text, but the state field holds spawn.test.CounterState") {
+			t.Fatalf("Swap: %v, want an action error naming both types", err)
+		}
+		// The actor keeps its state and keeps working.
+		if err := sys.Invoke(ctx(t), "keeper", "Add", &testpb.Add{Delta: 1}, nil); err != nil {
+			t.Fatalf("after Swap: %v", err)
+		}
+		var st testpb.CounterState
+		if err := sys.State(ctx(t), "keeper", &st); err != nil || st.Value != 2 {
+			t.Fatalf("state after Swap: %v, %v; want 2", &st, err)
+		}
+	})
+}
+
+func TestContextMapsAreCopies(t *testing.T) {
+	modes(t, func(t *testing.T, start func(...any) *spawn.System) {
+		sys := start(&Keeper{})
+		var out testpb.Text
+		for range 2 {
+			// Each call starts from the actor's tags, whatever the last
+			// one wrote into its copy.
+			if err := sys.Invoke(ctx(t), "keeper", "Scribble", nil, &out); err != nil || out.Text != "map[team:core]" {
+				t.Fatalf("tags seen by the action: %q, %v; want map[team:core]", out.Text, err)
+			}
 		}
 	})
 }

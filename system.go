@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"sync"
@@ -35,12 +34,14 @@ type System struct {
 	disp *dispatch.Dispatcher
 	back backend
 
-	// With a proxy: the host endpoint the proxy calls, and the watch that
-	// registers again after the proxy restarts.
+	// With a proxy: the client that calls it, the host endpoint it calls,
+	// and the watch that registers again after the proxy restarts.
+	client    *transport.ProxyClient
 	server    *transport.Server
 	hostAddr  net.Addr
 	serveErr  chan error
-	quit      chan struct{}
+	served    chan struct{} // closed when the host endpoint's Serve returned
+	stopWatch context.CancelFunc
 	watchDone chan struct{}
 
 	// Embedded: the runtime and its store.
@@ -112,7 +113,7 @@ func Start(ctx context.Context, args ...any) (*System, error) {
 	if err != nil {
 		return nil, validationError(err)
 	}
-	s := &System{cfg: cfg, log: cfg.logger, defs: defs, serveErr: make(chan error, 1), quit: make(chan struct{})}
+	s := &System{cfg: cfg, log: cfg.logger, defs: defs, serveErr: make(chan error, 1)}
 	compiled, err := compile(s, defs)
 	if err != nil {
 		return nil, err
@@ -152,7 +153,10 @@ func serviceInfo() *protocol.ServiceInfo {
 }
 
 func (s *System) startWithProxy(ctx context.Context, reg *protocol.RegistrationRequest) error {
-	client := transport.NewProxyClient("http://"+s.cfg.proxyAddr, &http.Client{}, s.log)
+	// The transport's own client: it keeps enough idle connections for
+	// concurrent calls and ignores HTTP_PROXY, which is meant for other traffic.
+	client := transport.NewProxyClient("http://"+s.cfg.proxyAddr, nil, s.log)
+	s.client = client
 	s.back = proxyBackend{client: client, system: s.cfg.system}
 	if len(s.defs) == 0 {
 		// A program that hosts no actors only calls them: nothing to serve
@@ -167,20 +171,26 @@ func (s *System) startWithProxy(ctx context.Context, reg *protocol.RegistrationR
 	}
 	s.hostAddr = l.Addr()
 	s.server = transport.NewHostServer(s.disp.ServeBytes, s.log)
+	s.served = make(chan struct{})
 	go func() {
+		defer close(s.served)
 		if err := s.server.Serve(l); err != nil {
 			s.serveErr <- fmt.Errorf("spawn: host endpoint: %w", err)
 		}
 	}()
 	resp, err := register(ctx, client, reg)
 	if err != nil {
+		// Serve closes l even when Shutdown came first; waiting for it
+		// frees the address before Start returns.
 		_ = s.server.Shutdown(context.Background())
+		<-s.served
 		return &Error{Code: codeOf(err), Message: "registering with the proxy at " + s.cfg.proxyAddr + ": " + messageOf(err), cause: err}
 	}
 	s.log.Info("spawn: registered with the proxy", zap.String("proxy", s.cfg.proxyAddr),
 		zap.String("proxy_version", resp.GetProxyInfo().GetProxyVersion()), zap.Stringer("host", s.hostAddr))
-	s.watchDone = make(chan struct{})
-	go s.watchProxy(client, reg)
+	wctx, cancel := context.WithCancel(context.Background())
+	s.stopWatch, s.watchDone = cancel, make(chan struct{})
+	go s.watchProxy(wctx, client, reg)
 	return nil
 }
 
@@ -197,18 +207,10 @@ const watchInterval = time.Second
 
 // watchProxy registers the actors again when the proxy has forgotten
 // them: after it was unreachable for a while, or, with spawn-go's own
-// proxy, as soon as it answers as a new instance (a quick restart).
-func (s *System) watchProxy(client *transport.ProxyClient, reg *protocol.RegistrationRequest) {
+// proxy, as soon as it answers as a new instance (a quick restart). It
+// returns when ctx ends.
+func (s *System) watchProxy(ctx context.Context, client *transport.ProxyClient, reg *protocol.RegistrationRequest) {
 	defer close(s.watchDone)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-s.quit:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	t := time.NewTicker(watchInterval)
 	defer t.Stop()
 	lost := false
@@ -283,13 +285,17 @@ func (s *System) startEmbedded(ctx context.Context, reg *protocol.RegistrationRe
 // saved. Stop is safe to call more than once.
 func (s *System) Stop(ctx context.Context) error {
 	s.stopOnce.Do(func() {
-		close(s.quit)
-		if s.watchDone != nil {
+		if s.stopWatch != nil {
+			s.stopWatch()
 			<-s.watchDone
 		}
 		var errs []error
 		if s.server != nil {
 			errs = append(errs, s.server.Shutdown(ctx))
+			<-s.served
+		}
+		if s.client != nil {
+			s.client.CloseIdleConnections()
 		}
 		if s.engine != nil {
 			errs = append(errs, s.engine.Close(ctx))
@@ -331,6 +337,9 @@ func (s *System) invoke(ctx context.Context, caller *protocol.ActorId, actor, ac
 	if cfg.err == nil && cfg.instance != "" {
 		cfg.err = errors.New("Instance goes with Call; with Invoke, name the instance and pass Parent")
 	}
+	if cfg.err == nil && out != nil && !out.ProtoReflect().IsValid() {
+		cfg.err = fmt.Errorf("out is a nil %T; pass a message to decode the reply into, or nil to drop it", out)
+	}
 	if cfg.err != nil {
 		return &Error{Code: CodeInvalid, Actor: actor, Action: action, Message: cfg.err.Error()}
 	}
@@ -354,7 +363,9 @@ func (s *System) invoke(ctx context.Context, caller *protocol.ActorId, actor, ac
 
 func decodeReply(actor, action string, resp *protocol.InvocationResponse, out proto.Message) error {
 	v := resp.GetValue()
-	if v == nil {
+	if v == nil || (v.GetTypeUrl() == "" && len(v.GetValue()) == 0) {
+		// No payload, or the empty Any a built-in get answers for an
+		// actor that has no state yet: there is nothing to decode.
 		return nil
 	}
 	if f, ok := dispatch.AsFailure(v); ok {
@@ -418,7 +429,8 @@ func (s *System) Spawn(ctx context.Context, name, parent string, opts ...SpawnOp
 }
 
 // State reads an actor's current state into out, through the proxy's
-// built-in "get" action.
+// built-in "get" action. out is left as it is when the actor has no state
+// yet.
 func (s *System) State(ctx context.Context, actor string, out proto.Message, opts ...InvokeOption) error {
 	return s.invoke(ctx, nil, actor, "get", nil, out, opts)
 }

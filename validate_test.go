@@ -221,6 +221,30 @@ type dupB struct {
 
 func (*dupB) Do(*spawn.Context) error { return nil }
 
+// wrappedState embeds a message: it implements proto.Message through the
+// promoted ProtoReflect, but it is not a generated message.
+type wrappedState struct {
+	testpb.CounterState
+	Extra int64
+}
+
+type stateEmbedsMessage struct {
+	spawn.Actor
+	State *wrappedState `spawn:"state"`
+}
+
+func (*stateEmbedsMessage) Do(*spawn.Context) error { return nil }
+
+type wrappedInput struct{ *testpb.Add }
+
+type inputEmbedsMessage struct{ spawn.Actor }
+
+func (*inputEmbedsMessage) Do(*spawn.Context, *wrappedInput) error { return nil }
+
+type anonImpl struct{}
+
+func (*anonImpl) Do(*spawn.Context) error { return nil }
+
 func TestValidateErrors(t *testing.T) {
 	const p = "spawn_test."
 	tests := []struct {
@@ -323,6 +347,17 @@ func TestValidateErrors(t *testing.T) {
 		{"set twice", []any{&setTwice{}}, []spawn.Problem{{p + "setTwice.Actor", "name is set twice"}}},
 		{"duplicate actor names", []any{&dupA{}, &dupB{}}, []spawn.Problem{{p + "dupB",
 			`actor name "dup" is already used by spawn_test.dupA; give one of them another name with name=…`}}},
+		{"state embeds a message", []any{&stateEmbedsMessage{}}, []spawn.Problem{{p + "stateEmbedsMessage.State",
+			"the state field has type *spawn_test.wrappedState; it must be a pointer to a generated protobuf message, like *yourpb.State"}}},
+		{"input embeds a message", []any{&inputEmbedsMessage{}}, []spawn.Problem{
+			{p + "inputEmbedsMessage.Do", "the input must be a pointer to a protobuf message (like *yourpb.Request) or spawn.Tick, not *spawn_test.wrappedInput"},
+			{p + "inputEmbedsMessage", "has no actions; add an exported method like func (x *inputEmbedsMessage) Do(ctx *spawn.Context, in *yourpb.Request) (*yourpb.Reply, error)"},
+		}},
+		{"anonymous struct without a name", []any{&struct {
+			spawn.Actor
+			*anonImpl
+		}{}}, []spawn.Problem{{"struct { spawn.Actor; *spawn_test.anonImpl }.Actor",
+			`the type's name "" cannot name the actor: it is empty; set the actor's name with name=…`}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -106,7 +106,7 @@ func (v Value) Effect(actor, action string, payload proto.Message, opts ...Invok
 	if cfg.err != nil {
 		return v.fail(fmt.Errorf("effect %s.%s: %w", actor, action, cfg.err))
 	}
-	if cfg.async || cfg.pooled || cfg.instance != "" {
+	if cfg.async || cfg.instance != "" {
 		return v.fail(fmt.Errorf("effect %s.%s: only Parent, Delay, At and WithMetadata apply to side effects", actor, action))
 	}
 	req, err := newRequest("", actor, action, payload, cfg)
@@ -133,16 +133,16 @@ func (v Value) Pipe(actor, action string, opts ...InvokeOption) Value {
 }
 
 func (v Value) routeTo(pipe bool, actor, action string, opts []InvokeOption) Value {
-	verb := map[bool]string{true: "Pipe", false: "Forward"}[pipe]
+	verb := routeVerb(pipe)
 	if v.route != nil {
 		return v.fail(fmt.Errorf("%s to %s.%s after %s to %s.%s: a reply forwards or pipes, not both",
-			verb, actor, action, map[bool]string{true: "Pipe", false: "Forward"}[v.route.pipe], v.route.actor, v.route.action))
+			verb, actor, action, routeVerb(v.route.pipe), v.route.actor, v.route.action))
 	}
 	if actor == "" || action == "" {
 		return v.fail(fmt.Errorf("%s needs an actor and an action", verb))
 	}
 	cfg := newInvokeConfig(opts)
-	if cfg.err == nil && (cfg.async || cfg.pooled || cfg.instance != "" || cfg.delay != 0 || !cfg.at.IsZero() || cfg.metadata != nil) {
+	if cfg.err == nil && (cfg.async || cfg.instance != "" || cfg.delay != 0 || !cfg.at.IsZero() || cfg.metadata != nil) {
 		cfg.err = errors.New("only Parent applies")
 	}
 	if cfg.err != nil {
@@ -150,6 +150,13 @@ func (v Value) routeTo(pipe bool, actor, action string, opts []InvokeOption) Val
 	}
 	v.route = &route{pipe: pipe, actor: actor, action: action, from: cfg.parent}
 	return v
+}
+
+func routeVerb(pipe bool) string {
+	if pipe {
+		return "Pipe"
+	}
+	return "Forward"
 }
 
 // Checkpoint asks for the state to be saved durably before the caller gets

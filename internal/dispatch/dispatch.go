@@ -7,6 +7,7 @@ package dispatch
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -55,8 +56,9 @@ type Action struct {
 	InputURL string
 	// RawAny passes the payload Any through unchanged.
 	RawAny bool
-	// Run calls the user's method.
-	Run func(c *Call) (Result, error)
+	// Run calls the user's method. It takes the Call by value so that the
+	// Call stays on the dispatcher's stack.
+	Run func(c Call) (Result, error)
 }
 
 // Call is what Run gets.
@@ -169,11 +171,11 @@ func (d *Dispatcher) call(ctx context.Context, inv *protocol.ActorInvocation) *p
 		a.State.Field.Set(c.Receiver, reflectx.Unbox(st))
 	}
 
-	res, err := d.run(act, &c, a.Name)
+	res, err := d.run(act, c, a.Name)
 	if err != nil {
 		return failed(inv, protocol.Status_ERROR, err.Error())
 	}
-	resp, err := respond(a, &c, inv, &res)
+	resp, err := respond(a, c.Receiver, inv, &res)
 	if err != nil {
 		return failed(inv, protocol.Status_ERROR, fmt.Sprintf("actor %q action %q: %v", a.Name, act.Name, err))
 	}
@@ -182,7 +184,7 @@ func (d *Dispatcher) call(ctx context.Context, inv *protocol.ActorInvocation) *p
 
 // run calls the action and turns a panic into an error, so one bad action
 // never takes the host down.
-func (d *Dispatcher) run(act *Action, c *Call, actor string) (res Result, err error) {
+func (d *Dispatcher) run(act *Action, c Call, actor string) (res Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			d.log.Error("action panicked", zap.String("actor", actor), zap.String("action", act.Name),
@@ -215,7 +217,7 @@ func decodeInput(act *Action, inv *protocol.ActorInvocation) (proto.Message, str
 	return in, ""
 }
 
-func respond(a *Actor, c *Call, inv *protocol.ActorInvocation, res *Result) (*protocol.ActorInvocationResponse, error) {
+func respond(a *Actor, recv unsafe.Pointer, inv *protocol.ActorInvocation, res *Result) (*protocol.ActorInvocationResponse, error) {
 	cur := inv.GetCurrentContext()
 	uc := &protocol.Context{
 		Self:   inv.GetActor(),
@@ -223,8 +225,13 @@ func respond(a *Actor, c *Call, inv *protocol.ActorInvocation, res *Result) (*pr
 		Tags:   mergeTags(cur.GetTags(), res),
 	}
 	st := res.State
-	if st == nil && a.State != nil {
-		if p := a.State.Field.Get(c.Receiver); p != nil {
+	switch {
+	case st != nil && a.State != nil && st.ProtoReflect().Descriptor().FullName() != a.State.Message.Descriptor().FullName():
+		// Stored, it would make every later call fail to decode the state.
+		return nil, fmt.Errorf("the new state is a %s, but the state field holds %s",
+			st.ProtoReflect().Descriptor().FullName(), a.State.Message.Descriptor().FullName())
+	case st == nil && a.State != nil:
+		if p := a.State.Field.Get(recv); p != nil {
 			st, _ = a.State.Box.Box(p).(proto.Message)
 		}
 	}
@@ -266,12 +273,8 @@ func mergeTags(cur map[string]string, res *Result) map[string]string {
 		return cur
 	}
 	out := make(map[string]string, len(cur)+len(res.Tags))
-	for k, v := range cur {
-		out[k] = v
-	}
-	for k, v := range res.Tags {
-		out[k] = v
-	}
+	maps.Copy(out, cur)
+	maps.Copy(out, res.Tags)
 	return out
 }
 

@@ -207,6 +207,12 @@ func (m Markers) compileOne(ps *problems, i int, v any) *Definition {
 		}
 	}
 
+	if !seen["name"] {
+		if msg := checkName(d.Name); msg != "" {
+			ps.add(awhere, "the type's name %q cannot name the actor: it %s; set the actor's name with name=…", d.Name, msg)
+		}
+	}
+
 	// Stateful by default when the actor has a state field: keeping the
 	// state is the point of declaring one.
 	d.Stateful = d.State != nil
@@ -335,6 +341,7 @@ func (m Markers) applyActionTags(ps *problems, d *Definition, where string, fiel
 			}
 		}
 	}
+	usedDefault := false
 	for _, a := range d.Actions {
 		if a.In == InTick && a.Timer == 0 {
 			if defaultTimer == 0 {
@@ -342,8 +349,12 @@ func (m Markers) applyActionTags(ps *problems, d *Definition, where string, fiel
 					m.Package, m.Package, a.GoName)
 				continue
 			}
-			a.Timer = defaultTimer
+			a.Timer, usedDefault = defaultTimer, true
 		}
+	}
+	if defaultTimer > 0 && !usedDefault {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("timer=%v on the %s.Actor tag applies to no action: it is the period of methods that take %s.Tick and set no timer of their own",
+			defaultTimer, m.Package, m.Package))
 	}
 }
 

@@ -136,16 +136,22 @@ func looksLikeAction(ft reflect.Type) bool {
 
 // messagePointer reports whether t is a pointer to a generated message
 // struct and returns its message type.
+//
+// A struct that embeds a message also implements proto.Message, through
+// the promoted ProtoReflect, but its message type builds values of the
+// embedded type. The dispatcher stores what the message type builds in
+// fields and parameters of type t, so t must be exactly the type it builds.
 func messagePointer(t reflect.Type) (protoreflect.MessageType, bool) {
 	if t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct || !t.Implements(protoMessageType) {
 		return nil, false
 	}
-	msg, ok := reflect.Zero(t).Interface().(proto.Message)
-	if !ok {
+	// A non-nil value: a promoted ProtoReflect panics on a nil receiver.
+	m := reflect.New(t.Elem()).Interface().(proto.Message).ProtoReflect()
+	if m == nil {
 		return nil, false
 	}
-	mt := msg.ProtoReflect().Type()
-	if mt == nil {
+	mt := m.Type()
+	if mt == nil || reflect.TypeOf(mt.Zero().Interface()) != t {
 		return nil, false
 	}
 	return mt, true

@@ -133,9 +133,6 @@ type Action struct {
 // Hook names: the proxy calls the first of these an actor registers on every activation.
 var hookNames = []string{"init", "Init", "setup", "Setup"}
 
-// ReadNames are the built-in reads the proxy answers itself unless an actor registers one of them.
-var ReadNames = []string{"get", "Get", "get_state", "getState", "GetState"}
-
 // Protocol returns the actor's registration entry for the given system.
 func (d *Definition) Protocol(system string) *protocol.Actor {
 	kind := protocol.Kind_NAMED

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,5 +168,26 @@ func TestChannelDefaultAction(t *testing.T) {
 	}
 	if got := defs[1].Channels[0].Action; got != "" || len(defs[1].Warnings) != 1 {
 		t.Errorf("no receiver: action %q, warnings %v", got, defs[1].Warnings)
+	}
+}
+
+type idleTimer struct {
+	actor `spawn:"timer=1s"`
+}
+
+func (*idleTimer) Do(*context) error { return nil }
+
+func TestUnusedTimerIsWarnedAbout(t *testing.T) {
+	defs, err := Compile(testMarkers, []any{&idleTimer{}, &joe{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := defs[0].Warnings; len(w) != 1 || w[0] != "timer=1s on the spawn.Actor tag applies to no action: it is the period of methods that take spawn.Tick and set no timer of their own" {
+		t.Errorf("an actor timer with no timer action: warnings %q, want one about timer=1s", w)
+	}
+	for _, w := range defs[1].Warnings {
+		if strings.Contains(w, "timer") {
+			t.Errorf("joe's Hi uses the actor's timer, but: %q", w)
+		}
 	}
 }

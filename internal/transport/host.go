@@ -24,7 +24,7 @@ func NewHostServer(h HostHandler, logger *zap.Logger) *Server {
 	s.echo.POST(hostPath, func(c echo.Context) error {
 		// The real proxy sends application/octet-stream; hand-written
 		// clients (curl, tests) often send no Content-Type at all.
-		body, rerr := readBody(c, true)
+		body, rerr := readBody(c, true, maxHostBodyBytes)
 		if rerr != nil {
 			return c.String(rerr.code, rerr.msg)
 		}

@@ -81,8 +81,20 @@ func TestHostServer(t *testing.T) {
 func TestHostServerBodyLimit(t *testing.T) {
 	called := false
 	h := NewHostServer(func(context.Context, []byte) (int, []byte) { called = true; return 200, nil }, nil).Handler()
-	rec := serve(t, h, "POST", hostPath, "application/octet-stream", make([]byte, maxBodyBytes+1))
+	rec := serve(t, h, "POST", hostPath, "application/octet-stream", make([]byte, maxHostBodyBytes+1))
 	if rec.Code != http.StatusRequestEntityTooLarge || called {
 		t.Errorf("code %d, handler called %v; want 413 without a call", rec.Code, called)
+	}
+}
+
+// TestHostServerTakesLargerBodiesThanTheProxyAPI sends an invocation over
+// the proxy API's limit: its size comes from the actor's state, which the
+// host itself produced, so the host must take it.
+func TestHostServerTakesLargerBodiesThanTheProxyAPI(t *testing.T) {
+	var got int
+	h := NewHostServer(func(_ context.Context, b []byte) (int, []byte) { got = len(b); return 200, nil }, nil).Handler()
+	rec := serve(t, h, "POST", hostPath, "application/octet-stream", make([]byte, maxBodyBytes+1))
+	if rec.Code != http.StatusOK || got != maxBodyBytes+1 {
+		t.Errorf("code %d, handler got %d bytes; want 200 and all %d", rec.Code, got, maxBodyBytes+1)
 	}
 }

@@ -273,6 +273,10 @@ func isConnFailure(err error) bool {
 	return false
 }
 
+// CloseIdleConnections closes the connections to the proxy that are not
+// in use, as a host does when it stops.
+func (p *ProxyClient) CloseIdleConnections() { p.client.CloseIdleConnections() }
+
 // Alive asks the proxy's liveness endpoint whether it is up, and returns
 // the proxy's instance (see InstanceHeader; empty for the real proxy). The
 // error wraps ErrUnavailable when the proxy cannot be reached.

@@ -91,7 +91,7 @@ func (r *proxyRoutes) register(c echo.Context) error {
 	fail := func(code int, msg string) error {
 		return r.writeProto(c, code, &protocol.RegistrationResponse{Status: newStatus(protocol.Status_ERROR, msg)})
 	}
-	body, rerr := readBody(c, false)
+	body, rerr := readBody(c, false, maxBodyBytes)
 	if rerr != nil {
 		return fail(rerr.code, rerr.msg)
 	}
@@ -138,7 +138,7 @@ func (r *proxyRoutes) spawn(c echo.Context) error {
 		}
 		revision = n
 	}
-	body, rerr := readBody(c, false)
+	body, rerr := readBody(c, false, maxBodyBytes)
 	if rerr != nil {
 		return fail(rerr.code, rerr.msg)
 	}
@@ -169,7 +169,7 @@ func (r *proxyRoutes) invoke(c echo.Context) error {
 			Actor:  req.GetActor(),
 		})
 	}
-	body, rerr := readBody(c, false)
+	body, rerr := readBody(c, false, maxBodyBytes)
 	if rerr != nil {
 		return fail(rerr.code, protocol.Status_ERROR, rerr.msg)
 	}

@@ -17,10 +17,18 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// maxBodyBytes is the largest request body a Server reads; larger bodies get
-// 413. It is the real proxy's read limit (8 000 000 bytes) rounded up to
-// 8 MiB, so that anything the proxy accepts is accepted here too.
+// maxBodyBytes is the largest request body the proxy API reads; larger
+// bodies get 413. It is the real proxy's read limit (8 000 000 bytes)
+// rounded up to 8 MiB, so that anything the proxy accepts is accepted here
+// too.
 const maxBodyBytes = 8 << 20
+
+// maxHostBodyBytes is the largest ActorInvocation the host endpoint reads.
+// An invocation carries the actor's state, which the proxy takes from the
+// host's earlier replies without a limit of its own: a host must accept
+// as much as HostClient accepts from it, or an actor whose state grew past
+// the proxy API's limit could never be called again.
+const maxHostBodyBytes = maxResponseBytes
 
 const (
 	contentTypeProtobuf = "application/octet-stream"
@@ -175,8 +183,8 @@ type requestError struct {
 }
 
 // readBody checks the request's content type and reads its body, at most
-// maxBodyBytes of it. allowMissing accepts a request without Content-Type.
-func readBody(c echo.Context, allowMissing bool) ([]byte, *requestError) {
+// limit bytes of it. allowMissing accepts a request without Content-Type.
+func readBody(c echo.Context, allowMissing bool, limit int64) ([]byte, *requestError) {
 	req := c.Request()
 	ct := req.Header.Get(echo.HeaderContentType)
 	switch {
@@ -189,13 +197,13 @@ func readBody(c echo.Context, allowMissing bool) ([]byte, *requestError) {
 			fmt.Sprintf("unsupported Content-Type %q: send the protobuf body with Content-Type application/octet-stream or application/protobuf", ct)}
 	}
 	tooLarge := &requestError{http.StatusRequestEntityTooLarge,
-		fmt.Sprintf("request body larger than %d bytes", maxBodyBytes)}
-	if req.ContentLength > maxBodyBytes {
+		fmt.Sprintf("request body larger than %d bytes", limit)}
+	if req.ContentLength > limit {
 		return nil, tooLarge
 	}
 	// MaxBytesReader also tells net/http to close the connection, so the
 	// rest of an oversized body is never read.
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, maxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, limit))
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return nil, tooLarge
 	}
