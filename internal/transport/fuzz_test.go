@@ -107,3 +107,57 @@ func FuzzHostClientResponse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzProxyInvoke feeds arbitrary bodies to the invoke and spawn routes:
+// every answer is a response message with a status.
+func FuzzProxyInvoke(f *testing.F) {
+	f.Add(mustMarshal(f, testInvocation()), false)
+	f.Add(mustMarshal(f, &protocol.SpawnRequest{Actors: []*protocol.ActorId{{Name: "s1", System: "spawn-system", Parent: "joe"}}}), true)
+	f.Add([]byte{}, false)
+	f.Add([]byte("garbage"), true)
+	f.Add([]byte{0x12, 0xff}, false)
+	h := NewProxyServer(&fakeAPI{}, nil).Handler()
+	f.Fuzz(func(t *testing.T, body []byte, spawn bool) {
+		target, resp := "/api/v1/system/spawn-system/actors/joe/invoke", proto.Message(new(protocol.InvocationResponse))
+		if spawn {
+			target, resp = "/api/v1/system/spawn-system/actors/spawn", new(protocol.SpawnResponse)
+		}
+		rec := serve(t, h, "POST", target, "application/octet-stream", body)
+		if rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest && rec.Code != http.StatusInternalServerError {
+			t.Fatalf("HTTP %d", rec.Code)
+		}
+		if err := proto.Unmarshal(rec.Body.Bytes(), resp); err != nil {
+			t.Fatalf("HTTP %d answer does not decode: %v", rec.Code, err)
+		}
+		if st, ok := requestStatus(resp); !ok || st.GetStatus() == protocol.Status_UNKNOWN {
+			t.Fatalf("HTTP %d answer has no status", rec.Code)
+		}
+	})
+}
+
+// FuzzProxyClientResponse feeds arbitrary answers of a proxy to
+// ProxyClient.Invoke: it returns a response or an error, never both, and
+// never panics.
+func FuzzProxyClientResponse(f *testing.F) {
+	ok := &protocol.InvocationResponse{Status: &protocol.RequestStatus{Status: protocol.Status_OK}}
+	bad := &protocol.InvocationResponse{Status: &protocol.RequestStatus{Status: protocol.Status_ERROR, Message: "boom"}}
+	f.Add(uint16(200), mustMarshal(f, ok))
+	f.Add(uint16(500), mustMarshal(f, bad))
+	f.Add(uint16(500), []byte("Internal Server Error"))
+	f.Add(uint16(200), []byte{0xff})
+	f.Add(uint16(404), []byte("Not found!"))
+	f.Fuzz(func(t *testing.T, code uint16, body []byte) {
+		status := 100 + int(code)%900
+		c := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+			return fakeResponse(status, body), nil
+		})}
+		p := NewProxyClient("http://proxy.invalid", c, nil)
+		resp, err := p.Invoke(context.Background(), "spawn-system", "joe", testInvocation())
+		if (resp == nil) == (err == nil) {
+			t.Fatalf("resp %v, err %v: want exactly one", resp, err)
+		}
+		if err != nil && len(err.Error()) > 1024 {
+			t.Fatalf("error message of %d bytes", len(err.Error()))
+		}
+	})
+}
