@@ -37,23 +37,23 @@ func NewMemory() *Memory {
 
 // Load implements Store.
 func (m *Memory) Load(ctx context.Context, key Key) (Record, error) {
-	if err := ctx.Err(); err != nil {
-		return Record{}, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return Record{}, ErrClosed
-	}
-	a, ok := m.actors[key]
-	if !ok {
-		return Record{}, notFound(key)
-	}
-	return cloneRecord(a.revs[a.latest]), nil
+	return m.load(ctx, key, func(a *memActor) (Record, error) { return a.revs[a.latest], nil })
 }
 
 // LoadRevision implements Store.
 func (m *Memory) LoadRevision(ctx context.Context, key Key, rev int64) (Record, error) {
+	return m.load(ctx, key, func(a *memActor) (Record, error) {
+		rec, ok := a.revs[rev]
+		if !ok {
+			return Record{}, revisionNotFound(key, rev)
+		}
+		return rec, nil
+	})
+}
+
+// load finds key's records under the lock and returns a copy of the one
+// pick chooses, so both loads share their checks.
+func (m *Memory) load(ctx context.Context, key Key, pick func(*memActor) (Record, error)) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, err
 	}
@@ -66,9 +66,9 @@ func (m *Memory) LoadRevision(ctx context.Context, key Key, rev int64) (Record, 
 	if !ok {
 		return Record{}, notFound(key)
 	}
-	rec, ok := a.revs[rev]
-	if !ok {
-		return Record{}, revisionNotFound(key, rev)
+	rec, err := pick(a)
+	if err != nil {
+		return Record{}, err
 	}
 	return cloneRecord(rec), nil
 }
