@@ -12,7 +12,7 @@ import (
 
 	"github.com/spawn-go/spawn/internal/dispatch"
 	"github.com/spawn-go/spawn/internal/testpb"
-	"github.com/spawn-go/spawn/internal/transport"
+	"github.com/spawn-go/spawn/transport"
 	"github.com/spawn-go/spawn/protocol"
 )
 

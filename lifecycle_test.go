@@ -23,7 +23,7 @@ import (
 
 	"github.com/spawn-go/spawn"
 	"github.com/spawn-go/spawn/internal/testpb"
-	"github.com/spawn-go/spawn/internal/transport"
+	"github.com/spawn-go/spawn/transport"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/runtime"
 	"github.com/spawn-go/spawn/spawntest"

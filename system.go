@@ -16,7 +16,7 @@ import (
 
 	"github.com/spawn-go/spawn/internal/dispatch"
 	"github.com/spawn-go/spawn/internal/registry"
-	"github.com/spawn-go/spawn/internal/transport"
+	"github.com/spawn-go/spawn/transport"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/runtime"
 	"github.com/spawn-go/spawn/state"

@@ -14,7 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/spawn-go/spawn/internal/transport"
+	"github.com/spawn-go/spawn/transport"
 	"github.com/spawn-go/spawn/runtime"
 	"github.com/spawn-go/spawn/state"
 )

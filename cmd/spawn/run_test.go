@@ -15,7 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
-	"github.com/spawn-go/spawn/internal/transport"
+	"github.com/spawn-go/spawn/transport"
 	"github.com/spawn-go/spawn/protocol"
 )
 

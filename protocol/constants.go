@@ -1,0 +1,66 @@
+package protocol
+
+// Facts of the Spawn protocol that hosts and proxies agree on. They are
+// written here once; docs/protocol.md explains each.
+
+// Protocol version spoken by spawn-go, as hosts and proxies announce it in
+// ServiceInfo and ProxyInfo. It is the version the real proxy announces.
+const (
+	MajorVersion = 1
+	MinorVersion = 2
+)
+
+// DefaultSystem is the actor system a proxy serves when
+// PROXY_ACTOR_SYSTEM_NAME is not set.
+const DefaultSystem = "spawn-system"
+
+// RequestTimeoutKey is the invocation metadata key that bounds a sync call,
+// in milliseconds. The real proxy defaults it to 60000.
+const RequestTimeoutKey = "request-timeout"
+
+// ReceiveAction is the action a broadcast invokes on a subscriber whose
+// channel names none.
+const ReceiveAction = "receive"
+
+// GetActions are the built-in reads: the proxy answers them with the
+// actor's current state, unless the actor registers one of them itself, in
+// which case all of them go to the host.
+var GetActions = []string{"get", "Get", "get_state", "getState", "GetState"}
+
+// InitActions are the activation hooks: the proxy invokes the first of
+// these that an actor registers, with no payload, on every activation.
+var InitActions = []string{"init", "Init", "setup", "Setup"}
+
+// HostPath is the host endpoint the proxy calls to run an action.
+const HostPath = "/api/v1/actors/actions"
+
+// Environment variables. The Spawn SDKs and the Spawn operator use the
+// first six; the last three are spawn-go's own.
+const (
+	// EnvSystem names the actor system.
+	EnvSystem = "PROXY_ACTOR_SYSTEM_NAME"
+	// EnvProxyHost and EnvProxyPort locate the proxy, as the Node and
+	// Python SDKs read them.
+	EnvProxyHost = "PROXY_HTTP_HOST"
+	EnvProxyPort = "PROXY_HTTP_PORT"
+	// EnvOperatorProxyHost and EnvOperatorProxyPort locate the proxy, as
+	// the Spawn operator sets them in the host's container.
+	EnvOperatorProxyHost = "SPAWN_PROXY_INTERFACE"
+	EnvOperatorProxyPort = "SPAWN_PROXY_PORT"
+	// EnvHostHost and EnvHostPort are where the host listens for the proxy.
+	EnvHostHost = "USER_FUNCTION_HOST"
+	EnvHostPort = "USER_FUNCTION_PORT"
+	// EnvStateKey holds the base64 AES-256 key for state at rest.
+	EnvStateKey = "SPAWN_STATESTORE_KEY"
+	// EnvDataDir is where spawn-go's embedded runtime and `spawn proxy`
+	// keep state.
+	EnvDataDir = "SPAWN_DATA_DIR"
+	// EnvLog sets spawn-go's log level and format.
+	EnvLog = "SPAWN_LOG"
+)
+
+// Default ports: the proxy's HTTP API and the host endpoint.
+const (
+	DefaultProxyPort = 9001
+	DefaultHostPort  = 8090
+)
