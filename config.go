@@ -4,10 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/spawn-go/spawn/internal/logging"
+	"github.com/spawn-go/spawn/protocol"
 )
 
 // Option configures Start and Run. Options are passed among the actors:
@@ -32,6 +36,7 @@ const (
 type config struct {
 	system      string
 	hostAddr    string
+	mount       func(pattern string, h http.Handler)
 	proxyAddr   string
 	mode        mode
 	dataDir     string
@@ -40,38 +45,35 @@ type config struct {
 	stopTimeout time.Duration
 }
 
-// Defaults, matching the proxy and the other Spawn SDKs.
-const (
-	DefaultSystem   = "spawn-system"
-	DefaultHostPort = 8090
-	DefaultProxy    = "127.0.0.1:9001"
-)
+// DefaultSystem is the actor system served when neither
+// PROXY_ACTOR_SYSTEM_NAME nor WithSystem names one; the proxy's default too.
+const DefaultSystem = protocol.DefaultSystem
 
 // loadConfig reads the environment variables the other Spawn SDKs read,
 // then applies opts on top.
 func loadConfig(getenv func(string) string, opts []Option) (config, error) {
 	c := config{
-		system:      or(getenv("PROXY_ACTOR_SYSTEM_NAME"), DefaultSystem),
-		dataDir:     getenv("SPAWN_DATA_DIR"),
+		system:      or(getenv(protocol.EnvSystem), DefaultSystem),
+		dataDir:     getenv(protocol.EnvDataDir),
 		stopTimeout: 30 * time.Second,
 	}
-	host := or(getenv("USER_FUNCTION_HOST"), "0.0.0.0")
-	port := or(getenv("USER_FUNCTION_PORT"), strconv.Itoa(DefaultHostPort))
+	host := or(getenv(protocol.EnvHostHost), "0.0.0.0")
+	port := or(getenv(protocol.EnvHostPort), strconv.Itoa(protocol.DefaultHostPort))
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return c, fmt.Errorf("spawn: USER_FUNCTION_PORT=%q is not a port number", port)
+		return c, fmt.Errorf("spawn: %s=%q is not a port number", protocol.EnvHostPort, port)
 	}
 	c.hostAddr = net.JoinHostPort(host, port)
 
 	// The operator injects SPAWN_PROXY_*; the Node and Python SDKs read
 	// PROXY_HTTP_*. Either one means a proxy is there to register with.
-	phost := or(getenv("PROXY_HTTP_HOST"), getenv("SPAWN_PROXY_INTERFACE"))
-	pport := or(getenv("PROXY_HTTP_PORT"), getenv("SPAWN_PROXY_PORT"))
+	phost := or(getenv(protocol.EnvProxyHost), getenv(protocol.EnvOperatorProxyHost))
+	pport := or(getenv(protocol.EnvProxyPort), getenv(protocol.EnvOperatorProxyPort))
 	if phost != "" || pport != "" {
 		if pport == "" {
-			pport = "9001"
+			pport = strconv.Itoa(protocol.DefaultProxyPort)
 		}
 		if _, err := strconv.ParseUint(pport, 10, 16); err != nil {
-			return c, fmt.Errorf("spawn: proxy port %q (PROXY_HTTP_PORT or SPAWN_PROXY_PORT) is not a port number", pport)
+			return c, fmt.Errorf("spawn: proxy port %q (%s or %s) is not a port number", pport, protocol.EnvProxyPort, protocol.EnvOperatorProxyPort)
 		}
 		if phost == "" || phost == "0.0.0.0" || phost == "::" {
 			phost = "127.0.0.1" // a bind-all address means "this machine" to a client
@@ -91,27 +93,13 @@ func loadConfig(getenv func(string) string, opts []Option) (config, error) {
 		}
 	}
 	if c.logger == nil {
-		c.logger = defaultLogger(getenv)
+		l, err := logging.FromEnv(getenv)
+		if err != nil {
+			return c, fmt.Errorf("spawn: %w", err)
+		}
+		c.logger = l
 	}
 	return c, nil
-}
-
-func defaultLogger(getenv func(string) string) *zap.Logger {
-	var cfg zap.Config
-	switch getenv("SPAWN_LOG") {
-	case "off", "none":
-		return zap.NewNop()
-	case "debug", "dev":
-		cfg = zap.NewDevelopmentConfig()
-	default:
-		cfg = zap.NewProductionConfig()
-		cfg.Sampling = nil
-	}
-	l, err := cfg.Build()
-	if err != nil {
-		return zap.NewNop()
-	}
-	return l
 }
 
 func or(a, b string) string {
@@ -132,6 +120,21 @@ func WithSystem(name string) Option {
 // free port, which System.HostAddress reports.
 func WithHostAddress(addr string) Option {
 	return optionFunc(func(c *config) { c.hostAddr = addr })
+}
+
+// WithMount serves the host endpoint on an HTTP server of your own instead
+// of a listener of its own: Start hands the endpoint's path and handler to
+// mount, then registers with the proxy. Serve your server before Start, since
+// the proxy may call the host as soon as it registers the actors:
+//
+//	mux := http.NewServeMux()
+//	go http.ListenAndServe(":8090", mux)
+//	sys, err := spawn.Start(ctx, &Joe{}, spawn.WithMount(mux.Handle))
+//
+// The handler answers POST only. With the embedded runtime, which needs no
+// host endpoint, mount is not called.
+func WithMount(mount func(path string, h http.Handler)) Option {
+	return optionFunc(func(c *config) { c.mount = mount })
 }
 
 // WithProxy registers with the Spawn proxy at addr ("host:port") instead
@@ -160,8 +163,9 @@ func WithMemoryStore() Option {
 	return optionFunc(func(c *config) { c.memory = true })
 }
 
-// WithLogger sets the logger (default: zap's production logger; SPAWN_LOG=debug
-// for the development one, SPAWN_LOG=off for none).
+// WithLogger sets the logger. By default SPAWN_LOG chooses the level
+// (debug, info, warn, error, or off; default info) and the format (console,
+// or json; default console, and json on Kubernetes), as in SPAWN_LOG=debug,json.
 func WithLogger(l *zap.Logger) Option {
 	return optionFunc(func(c *config) { c.logger = l })
 }

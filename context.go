@@ -13,7 +13,7 @@ import (
 // Context is what an action gets first. It is a context.Context (the
 // invocation's: it ends when the caller gives up or the host stops), and
 // it says who is running, who called, with what metadata, and lets the
-// action invoke other actors.
+// action invoke other actors as itself.
 //
 // A Context is valid only during the action that received it.
 type Context struct {
@@ -48,24 +48,31 @@ func (c *Context) Metadata() map[string]string {
 
 // Tags returns a copy of the actor's tags as they were when the action
 // started. Changing the copy changes nothing: change tags with Value.Tag
-// and Value.Tags.
+// and Value.ReplaceTags.
 func (c *Context) Tags() map[string]string {
 	// A copy, because the embedded runtime hands the actor's own map to
 	// the action and takes it back as the tags to keep.
 	return maps.Clone(c.inv.GetCurrentContext().GetTags())
 }
 
-// Invoke calls action on actor from inside an action, as this actor: the
-// callee sees it as Caller. It takes the same options as System.Invoke.
-// Calling the running actor itself synchronously deadlocks on the actor's
-// one-call-at-a-time rule; use Async for that.
-func (c *Context) Invoke(ctx context.Context, actor, action string, in, out proto.Message, opts ...InvokeOption) error {
+// Invoke calls action on actor as the running actor, which the callee sees
+// as its Caller, within this Context: it ends when the action's call does.
+// It takes the options of System.Invoke; to bound one call more tightly,
+// use Call with a context of its own.
+//
+// A sync call to the running actor itself waits for the actor to be free,
+// which it is not until this action returns; call yourself with Async.
+func (c *Context) Invoke(actor, action string, in, out proto.Message, opts ...InvokeOption) error {
+	return c.callActor(c, actor, action, in, out, opts)
+}
+
+func (c *Context) callActor(ctx context.Context, actor, action string, in, out proto.Message, opts []InvokeOption) error {
 	return c.sys.invoke(ctx, c.inv.GetActor(), actor, action, in, out, opts)
 }
 
 // Spawn creates an instance of an unnamed actor, as System.Spawn does.
-func (c *Context) Spawn(ctx context.Context, name, parent string, opts ...SpawnOption) error {
-	return c.sys.Spawn(ctx, name, parent, opts...)
+func (c *Context) Spawn(actor, instance string, opts ...SpawnOption) error {
+	return c.sys.Spawn(c, actor, instance, opts...)
 }
 
 func toID(id *protocol.ActorId) ActorID {

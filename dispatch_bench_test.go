@@ -4,11 +4,11 @@ import (
 	"context"
 	"testing"
 
+	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
-	"github.com/spawn-go/spawn/internal/dispatch"
-	"github.com/spawn-go/spawn/internal/registry"
+	"github.com/spawn-go/spawn/registry"
 	"github.com/spawn-go/spawn/internal/testpb"
 	"github.com/spawn-go/spawn/protocol"
 )
@@ -43,16 +43,12 @@ func benchInvocation(tb testing.TB) []byte {
 	return b
 }
 
-func benchDispatcher(tb testing.TB) *dispatch.Dispatcher {
-	defs, err := registry.Compile(markers, []any{&benchCounter{}})
+func benchHost(tb testing.TB) *host {
+	table, err := registry.Build(spawnTypes, []any{&benchCounter{}})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	actors, err := compile(&System{}, defs)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return dispatch.New(actors, nil)
+	return &host{table: table, sys: &System{}, log: zap.NewNop()}
 }
 
 // handWritten does what the dispatcher does for benchCounter.Add, written
@@ -92,11 +88,11 @@ func handWritten(body []byte) []byte {
 func BenchmarkDispatch(b *testing.B) {
 	body := benchInvocation(b)
 	b.Run("sdk", func(b *testing.B) {
-		d := benchDispatcher(b)
+		d := benchHost(b)
 		ctx := context.Background()
 		b.ReportAllocs()
 		for b.Loop() {
-			if code, out := d.ServeBytes(ctx, body); code != 200 || len(out) == 0 {
+			if code, out := d.serveBytes(ctx, body); code != 200 || len(out) == 0 {
 				b.Fatal("bad response")
 			}
 		}
@@ -115,9 +111,9 @@ func BenchmarkDispatch(b *testing.B) {
 // hand-written handler from creeping up unnoticed.
 func TestDispatchAllocationBudget(t *testing.T) {
 	body := benchInvocation(t)
-	d := benchDispatcher(t)
+	d := benchHost(t)
 	ctx := context.Background()
-	sdk := testing.AllocsPerRun(200, func() { d.ServeBytes(ctx, body) })
+	sdk := testing.AllocsPerRun(200, func() { d.serveBytes(ctx, body) })
 	hand := testing.AllocsPerRun(200, func() { handWritten(body) })
 	t.Logf("allocations: sdk %.0f, hand-written %.0f", sdk, hand)
 	if sdk > hand+6 {
@@ -128,7 +124,7 @@ func TestDispatchAllocationBudget(t *testing.T) {
 // TestDispatchMatchesHandWritten proves the benchmark compares equal work.
 func TestDispatchMatchesHandWritten(t *testing.T) {
 	body := benchInvocation(t)
-	_, got := benchDispatcher(t).ServeBytes(context.Background(), body)
+	_, got := benchHost(t).serveBytes(context.Background(), body)
 	want := handWritten(body)
 	var g, w protocol.ActorInvocationResponse
 	if err := proto.Unmarshal(got, &g); err != nil {

@@ -1,10 +1,11 @@
 package spawn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
-	"github.com/spawn-go/spawn/internal/registry"
+	"github.com/spawn-go/spawn/registry"
 )
 
 // Code classifies an Error.
@@ -12,23 +13,32 @@ type Code int
 
 // Error codes.
 const (
-	// CodeUnknown is the zero Code.
+	// CodeUnknown is the zero Code, and what CodeOf says of an error that
+	// is not an *Error.
 	CodeUnknown Code = iota
-	// CodeAction: the action failed. It returned an error or panicked,
-	// or its input could not be decoded; the actor's state is unchanged.
+	// CodeAction: the action failed. It returned an error or panicked, or
+	// its input could not be decoded. Its state and tags are unchanged and
+	// no workflow ran.
 	CodeAction
 	// CodeNotFound: no such actor or action.
 	CodeNotFound
 	// CodeInvalid: the call itself is wrong (bad options, a reply of
-	// another type than asked for, a message that cannot be encoded).
+	// another type than asked for, a message that cannot be encoded). It
+	// was not sent.
 	CodeInvalid
-	// CodeUnavailable: the proxy could not be reached.
+	// CodeUnavailable: the proxy could not be reached; the call did not
+	// reach it.
 	CodeUnavailable
 	// CodeProxy: the proxy or runtime refused or failed the request.
 	CodeProxy
+	// CodeCanceled: the call's context ended before the answer came;
+	// errors.Is(err, context.Canceled) or errors.Is(err,
+	// context.DeadlineExceeded) says which. A call that had been sent may
+	// still have run: its outcome is unknown.
+	CodeCanceled
 )
 
-var codeNames = [...]string{"unknown", "action failed", "not found", "invalid call", "unavailable", "proxy error"}
+var codeNames = [...]string{"unknown", "action failed", "not found", "invalid call", "unavailable", "proxy error", "canceled"}
 
 // String returns the code's name, as in "not found".
 func (c Code) String() string {
@@ -38,8 +48,18 @@ func (c Code) String() string {
 	return codeNames[c]
 }
 
-// Error is the error every call to an actor returns. Use errors.As to
-// get at it:
+// CodeOf returns the Code of the first *Error in err's chain, or
+// CodeUnknown when there is none.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeUnknown
+}
+
+// Error is the error every call to an actor returns. Use CodeOf for its
+// code, or errors.As to get at it:
 //
 //	var serr *spawn.Error
 //	if errors.As(err, &serr) && serr.Code == spawn.CodeAction { … }
@@ -68,13 +88,34 @@ func (e *Error) Error() string {
 	return "spawn: " + where + ": " + e.Message
 }
 
-// Unwrap returns the underlying error, if any (a network error, a context error).
+// Unwrap returns the underlying error, if any: a network error, or the
+// context's error for CodeCanceled.
 func (e *Error) Unwrap() error { return e.cause }
 
 // Is makes errors.Is(err, &spawn.Error{Code: c}) match any Error with code c.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	return ok && t.Code == e.Code && t.Message == "" && t.Actor == "" && t.Action == ""
+}
+
+// canceled returns the CodeCanceled error for a call whose context ended.
+func canceled(actor, action string, ctxErr error) *Error {
+	msg := "the call's context ended before the answer came (" + ctxErr.Error() + "); the action may have run"
+	return &Error{Code: CodeCanceled, Actor: actor, Action: action, Message: msg, cause: ctxErr}
+}
+
+// contextError returns ctx's error, or the context error err wraps, or nil.
+func contextError(ctx context.Context, err error) error {
+	if e := ctx.Err(); e != nil {
+		return e
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return context.DeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		return context.Canceled
+	}
+	return nil
 }
 
 // ValidationError lists every problem Validate, Start or Run found in the
@@ -96,17 +137,14 @@ type Problem struct {
 
 // Error lists the problems, one per line when there are several.
 func (e *ValidationError) Error() string {
-	return (&registry.Error{Problems: e.problems()}).Error()
-}
-
-func (e *ValidationError) problems() []registry.Problem {
-	out := make([]registry.Problem, len(e.Problems))
+	ps := make([]registry.Problem, len(e.Problems))
 	for i, p := range e.Problems {
-		out[i] = registry.Problem{Where: p.Where, Msg: p.Msg}
+		ps[i] = registry.Problem{Where: p.Where, Msg: p.Msg}
 	}
-	return out
+	return (&registry.Error{Problems: ps}).Error()
 }
 
+// validationError turns the registry's error into a *ValidationError.
 func validationError(err error) error {
 	var re *registry.Error
 	if !errors.As(err, &re) {

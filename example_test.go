@@ -180,24 +180,23 @@ func ExampleSystem_Spawn() {
 	}
 	defer sys.Stop(ctx)
 
-	// Spawn creates the instance "ann" of the actor "cart"; calls then
-	// name the instance.
-	if err := sys.Spawn(ctx, "ann", "cart"); err != nil {
+	// Spawn creates the instance "ann" of the unnamed actor "cart".
+	if err := sys.Spawn(ctx, "cart", "ann"); err != nil {
 		log.Fatal(err)
 	}
 	var total testpb.Total
-	if err := sys.Invoke(ctx, "ann", "Add", &testpb.Add{Delta: 2}, &total); err != nil {
+	if err := sys.Invoke(ctx, "cart", "Add", &testpb.Add{Delta: 2}, &total, spawn.Instance("ann")); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("ann:", total.Value)
 
-	// With Parent, the first call spawns the instance.
-	if err := sys.Invoke(ctx, "bob", "Add", &testpb.Add{Delta: 5}, &total, spawn.Parent("cart")); err != nil {
+	// Without Spawn, the first call to an instance spawns it.
+	if err := sys.Invoke(ctx, "cart", "Add", &testpb.Add{Delta: 5}, &total, spawn.Instance("bob")); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("bob:", total.Value)
 
-	if err := sys.Invoke(ctx, "ann", "Add", &testpb.Add{Delta: 1}, &total); err != nil {
+	if err := sys.Invoke(ctx, "cart", "Add", &testpb.Add{Delta: 1}, &total, spawn.Instance("ann")); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("ann:", total.Value)

@@ -10,10 +10,9 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
-	"github.com/spawn-go/spawn/internal/dispatch"
 	"github.com/spawn-go/spawn/internal/testpb"
-	"github.com/spawn-go/spawn/transport"
 	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/transport"
 )
 
 // FuzzActionsEndpoint sends arbitrary bytes to the host endpoint the proxy
@@ -35,7 +34,7 @@ func FuzzActionsEndpoint(f *testing.F) {
 		b, _ := proto.Marshal(inv)
 		f.Add(b)
 	}
-	h := transport.NewHostServer(benchDispatcher(f).ServeBytes, nil).Handler()
+	h := transport.NewHostServer(benchHost(f).serveBytes, nil).Handler()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := httptest.NewRequest(http.MethodPost, "/api/v1/actors/actions", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/octet-stream")
@@ -52,7 +51,7 @@ func FuzzActionsEndpoint(f *testing.F) {
 			t.Fatal("response without updated_context: the proxy would retry it")
 		}
 		if rec.Code == http.StatusBadRequest {
-			if _, ok := dispatch.AsFailure(resp.GetValue()); !ok {
+			if resp.GetValue().GetTypeUrl() != statusURL {
 				t.Fatal("a rejected body must carry an error reply")
 			}
 		}
@@ -81,17 +80,18 @@ func TestActionsEndpointAnswersBadInput(t *testing.T) {
 		{"unknown action", unknownAction, 200, protocol.Status_ACTOR_NOT_FOUND, `actor "counter" has no action "Nope"; its actions are "Add"`},
 		{"wrong payload type", wrongType, 200, protocol.Status_ERROR, `actor "counter" action "Add": takes spawn.test.Add, got spawn.test.Text`},
 	}
-	d := benchDispatcher(t)
+	d := benchHost(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out := d.ServeBytes(t.Context(), tt.body)
+			code, out := d.serveBytes(t.Context(), tt.body)
 			var resp protocol.ActorInvocationResponse
 			if err := proto.Unmarshal(out, &resp); err != nil {
 				t.Fatal(err)
 			}
-			f, ok := dispatch.AsFailure(resp.GetValue())
-			if code != tt.code || !ok || f.Status != tt.status || !strings.HasPrefix(f.Message, tt.msg) {
-				t.Fatalf("got %d %v, want %d %v %q", code, f, tt.code, tt.status, tt.msg)
+			var f protocol.RequestStatus
+			ok := resp.GetValue().GetTypeUrl() == statusURL && proto.Unmarshal(resp.GetValue().GetValue(), &f) == nil
+			if code != tt.code || !ok || f.GetStatus() != tt.status || !strings.HasPrefix(f.GetMessage(), tt.msg) {
+				t.Fatalf("got %d %v, want %d %v %q", code, &f, tt.code, tt.status, tt.msg)
 			}
 			if tt.name == "unknown action" && resp.GetUpdatedContext().GetTags()["keep"] != "me" {
 				t.Fatal("a failed call must echo the tags, or the proxy wipes them")

@@ -23,11 +23,11 @@ import (
 
 	"github.com/spawn-go/spawn"
 	"github.com/spawn-go/spawn/internal/testpb"
-	"github.com/spawn-go/spawn/transport"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/runtime"
 	"github.com/spawn-go/spawn/spawntest"
 	"github.com/spawn-go/spawn/state"
+	"github.com/spawn-go/spawn/transport"
 )
 
 // TestRegistrationWaitsForTheProxy starts the host before the proxy: the
@@ -218,7 +218,7 @@ func TestSpawnRestoresARevision(t *testing.T) {
 		return sys
 	}
 	sys := start()
-	if err := sys.Spawn(ctx(t), "acct", "ledger"); err != nil {
+	if err := sys.Spawn(ctx(t), "ledger", "acct"); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []int64{1, 10, 100} {
@@ -232,7 +232,7 @@ func TestSpawnRestoresARevision(t *testing.T) {
 
 	sys = start()
 	defer sys.Stop(ctx(t))
-	if err := sys.Spawn(ctx(t), "acct", "ledger", spawn.Revision(2)); err != nil {
+	if err := sys.Spawn(ctx(t), "ledger", "acct", spawn.Revision(2)); err != nil {
 		t.Fatal(err)
 	}
 	var st testpb.CounterState
@@ -242,7 +242,7 @@ func TestSpawnRestoresARevision(t *testing.T) {
 	if st.Value != 11 {
 		t.Fatalf("restored value %d, want 11 (revision 2)", st.Value)
 	}
-	if err := sys.Spawn(ctx(t), "acct", "ledger", spawn.Revision(-1)); !isCode(err, spawn.CodeInvalid) {
+	if err := sys.Spawn(ctx(t), "ledger", "acct", spawn.Revision(-1)); !isCode(err, spawn.CodeInvalid) {
 		t.Fatalf("negative revision: %v", err)
 	}
 }

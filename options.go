@@ -1,27 +1,46 @@
 package spawn
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"maps"
-	"strconv"
 	"time"
-
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
-
-	"github.com/spawn-go/spawn/protocol"
 )
 
-// InvokeOption changes how an actor is invoked.
+// Options of a call, and where each applies. The compiler checks the
+// places: every RouteOption is an EffectOption, and every EffectOption an
+// InvokeOption, but not the other way round.
+//
+//	option        Invoke, Call   Value.Effect   Value.Forward, Value.Pipe
+//	Instance          yes            yes              yes
+//	InSystem          yes            yes              (the protocol routes within the system)
+//	Delay, At         yes            yes
+//	WithMetadata      yes            yes
+//	Async             yes            (effects are always async)
+
+// InvokeOption changes how System.Invoke, Context.Invoke or Call invoke an
+// actor.
 type InvokeOption interface {
 	applyInvoke(*invokeConfig)
 }
 
+// EffectOption changes a side effect (Value.Effect). Each is also an
+// InvokeOption.
+type EffectOption interface {
+	InvokeOption
+	effectOption()
+}
+
+// RouteOption changes a forward or a pipe (Value.Forward, Value.Pipe). Each
+// is also an EffectOption.
+type RouteOption interface {
+	EffectOption
+	routeOption()
+}
+
 type invokeConfig struct {
-	parent   string
 	instance string
+	system   string
 	async    bool
 	delay    time.Duration
 	at       time.Time
@@ -29,14 +48,23 @@ type invokeConfig struct {
 	err      error
 }
 
-type invokeFunc func(*invokeConfig)
+type (
+	invokeOpt func(*invokeConfig)
+	effectOpt func(*invokeConfig)
+	routeOpt  func(*invokeConfig)
+)
 
-func (f invokeFunc) applyInvoke(c *invokeConfig) { f(c) }
+func (f invokeOpt) applyInvoke(c *invokeConfig) { f(c) }
+func (f effectOpt) applyInvoke(c *invokeConfig) { f(c) }
+func (effectOpt) effectOption()                 {}
+func (f routeOpt) applyInvoke(c *invokeConfig)  { f(c) }
+func (routeOpt) effectOption()                  {}
+func (routeOpt) routeOption()                   {}
 
-func newInvokeConfig(opts []InvokeOption) invokeConfig {
+func newInvokeConfig[O InvokeOption](opts []O) invokeConfig {
 	var c invokeConfig
 	for _, o := range opts {
-		if o != nil {
+		if InvokeOption(o) != nil {
 			o.applyInvoke(&c)
 		}
 	}
@@ -46,32 +74,53 @@ func newInvokeConfig(opts []InvokeOption) invokeConfig {
 	return c
 }
 
-// Parent invokes an instance of the unnamed actor parent, spawning it on
-// first use: the actor name given to the call names the instance.
-func Parent(parent string) InvokeOption {
-	return invokeFunc(func(c *invokeConfig) { c.parent = parent })
+// scheduledTo is when the call runs, in Unix milliseconds, or 0 for now.
+func (c *invokeConfig) scheduledTo() int64 {
+	switch {
+	case c.delay > 0:
+		return time.Now().Add(c.delay).UnixMilli()
+	case !c.at.IsZero():
+		return c.at.UnixMilli()
+	}
+	return 0
 }
 
-// Instance, with Call, targets the instance name of the unnamed actor
-// that the method's type defines, spawning it on first use.
-func Instance(name string) InvokeOption { return instanceOption(name) }
+// Instance addresses the instance name of the unnamed actor that the call
+// names, spawning it on first use:
+//
+//	sys.Invoke(ctx, "session", "Add", in, &out, spawn.Instance("s-42"))
+//	spawn.Call(ctx, sys, (*Session).Add, in, spawn.Instance("s-42"))
+func Instance(name string) RouteOption {
+	return routeOpt(func(c *invokeConfig) {
+		if name == "" {
+			c.err = errors.New("Instance needs a name")
+		}
+		c.instance = name
+	})
+}
 
-// instanceOption is a type of its own so Call can take it out of the
-// options before they reach Invoke.
-type instanceOption string
-
-func (o instanceOption) applyInvoke(c *invokeConfig) { c.instance = string(o) }
+// InSystem invokes an actor of another actor system than the caller's. The
+// real Spawn proxy routes the call to the proxies of that system; the
+// embedded runtime serves one system and refuses others.
+func InSystem(system string) EffectOption {
+	return effectOpt(func(c *invokeConfig) {
+		if system == "" {
+			c.err = errors.New("InSystem needs a system name")
+		}
+		c.system = system
+	})
+}
 
 // Async returns as soon as the proxy has accepted the call, without
 // waiting for the action; any reply is dropped.
 func Async() InvokeOption {
-	return invokeFunc(func(c *invokeConfig) { c.async = true })
+	return invokeOpt(func(c *invokeConfig) { c.async = true })
 }
 
 // Delay runs the call d from now. The call returns once the proxy has
 // stored it; the reply is dropped.
-func Delay(d time.Duration) InvokeOption {
-	return invokeFunc(func(c *invokeConfig) {
+func Delay(d time.Duration) EffectOption {
+	return effectOpt(func(c *invokeConfig) {
 		if d <= 0 {
 			c.err = fmt.Errorf("Delay(%v) must be positive", d)
 		}
@@ -81,8 +130,8 @@ func Delay(d time.Duration) InvokeOption {
 
 // At runs the call at t. The call returns once the proxy has stored it;
 // the reply is dropped.
-func At(t time.Time) InvokeOption {
-	return invokeFunc(func(c *invokeConfig) {
+func At(t time.Time) EffectOption {
+	return effectOpt(func(c *invokeConfig) {
 		if t.IsZero() {
 			c.err = errors.New("At needs a time")
 		}
@@ -92,58 +141,31 @@ func At(t time.Time) InvokeOption {
 
 // WithMetadata adds key=value to the call's metadata, which the action
 // reads with Context.Metadata.
-func WithMetadata(key, value string) InvokeOption {
-	return invokeFunc(func(c *invokeConfig) { c.metadata = with(c.metadata, key, value) })
-}
-
-// timeoutKey is the metadata key the proxy reads a call's time limit from, in ms.
-const timeoutKey = "request-timeout"
-
-// newRequest builds an InvocationRequest. The system is filled in by the
-// caller when it is not known here.
-func newRequest(system, actor, action string, in proto.Message, c invokeConfig) (*protocol.InvocationRequest, error) {
-	if actor == "" || action == "" {
-		return nil, errors.New("an invocation needs an actor and an action")
-	}
-	req := &protocol.InvocationRequest{
-		System:      &protocol.ActorSystem{Name: system},
-		Actor:       &protocol.Actor{Id: &protocol.ActorId{Name: actor, System: system}},
-		ActionName:  action,
-		Async:       c.async,
-		RegisterRef: c.parent,
-		Metadata:    maps.Clone(c.metadata),
-	}
-	if in == nil {
-		req.Payload = &protocol.InvocationRequest_Noop{Noop: &protocol.Noop{}}
-	} else {
-		a, err := anypb.New(in)
-		if err != nil {
-			return nil, fmt.Errorf("encoding input: %w", err)
+func WithMetadata(key, value string) EffectOption {
+	return effectOpt(func(c *invokeConfig) {
+		c.metadata = maps.Clone(c.metadata)
+		if c.metadata == nil {
+			c.metadata = map[string]string{}
 		}
-		req.Payload = &protocol.InvocationRequest_Value{Value: a}
-	}
-	switch {
-	case c.delay > 0:
-		req.ScheduledTo = time.Now().Add(c.delay).UnixMilli()
-	case !c.at.IsZero():
-		req.ScheduledTo = c.at.UnixMilli()
-	}
-	return req, nil
+		c.metadata[key] = value
+	})
 }
 
-// deadlineMetadata turns ctx's deadline into the proxy's time limit, so a
-// call the caller stopped waiting for does not run on for a minute.
-func deadlineMetadata(ctx context.Context, req *protocol.InvocationRequest) {
-	dl, ok := ctx.Deadline()
-	if !ok {
-		return
-	}
-	if _, set := req.Metadata[timeoutKey]; set {
-		return
-	}
-	ms := max(time.Until(dl).Milliseconds(), 1)
-	if req.Metadata == nil {
-		req.Metadata = map[string]string{}
-	}
-	req.Metadata[timeoutKey] = strconv.FormatInt(ms, 10)
+// SpawnOption changes how System.Spawn creates an instance.
+type SpawnOption interface {
+	applySpawn(*spawnConfig)
+}
+
+type spawnConfig struct {
+	revision int64
+}
+
+type spawnOption func(*spawnConfig)
+
+func (f spawnOption) applySpawn(c *spawnConfig) { f(c) }
+
+// Revision starts the instance from its state as it was at revision n, on
+// a runtime that keeps revisions (the embedded one does).
+func Revision(n int64) SpawnOption {
+	return spawnOption(func(c *spawnConfig) { c.revision = n })
 }

@@ -126,7 +126,7 @@ func (r *Relay) Effect(ctx *spawn.Context, in *testpb.Text) (spawn.Value, error)
 
 func (r *Relay) Ask(ctx *spawn.Context) (*testpb.Text, error) {
 	var out testpb.Text
-	if err := ctx.Invoke(ctx, "counter", "Who", nil, &out); err != nil {
+	if err := ctx.Invoke("counter", "Who", nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -486,7 +486,7 @@ func TestWorkflows(t *testing.T) {
 func TestUnnamedActors(t *testing.T) {
 	modes(t, func(t *testing.T, start func(...any) *spawn.System) {
 		sys := start(&Session{})
-		if err := sys.Spawn(ctx(t), "s1", "session"); err != nil {
+		if err := sys.Spawn(ctx(t), "session", "s1"); err != nil {
 			t.Fatal(err)
 		}
 		var total testpb.Total
@@ -494,7 +494,7 @@ func TestUnnamedActors(t *testing.T) {
 			t.Fatalf("spawned: %v, %v", &total, err)
 		}
 		// Lazily, through register_ref; instances do not share state.
-		if err := sys.Invoke(ctx(t), "s2", "Add", &testpb.Add{Delta: 1}, &total, spawn.Parent("session")); err != nil || total.Value != 1 {
+		if err := sys.Invoke(ctx(t), "session", "Add", &testpb.Add{Delta: 1}, &total, spawn.Instance("s2")); err != nil || total.Value != 1 {
 			t.Fatalf("lazy: %v, %v", &total, err)
 		}
 		got, err := spawn.Call(ctx(t), sys, (*Session).Add, &testpb.Add{Delta: 1}, spawn.Instance("s2"))
@@ -505,7 +505,7 @@ func TestUnnamedActors(t *testing.T) {
 		if err := sys.State(ctx(t), "s2", &st); err != nil || strings.Join(st.Log, ",") != "s2,s2" {
 			t.Fatalf("instance state: %v, %v", &st, err)
 		}
-		if err := sys.Spawn(ctx(t), "s3", "nope"); !isCode(err, spawn.CodeNotFound) {
+		if err := sys.Spawn(ctx(t), "nope", "s3"); !isCode(err, spawn.CodeNotFound) {
 			t.Fatalf("spawn from an unknown parent: %v", err)
 		}
 	})

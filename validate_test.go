@@ -266,7 +266,7 @@ func TestValidateErrors(t *testing.T) {
 		}},
 		{"unknown key, near", []any{&unknownKey{}}, []spawn.Problem{{p + "unknownKey.Actor", `unknown setting "nmae"; did you mean "name"?`}}},
 		{"unknown key, far", []any{&unknownKeyFar{}}, []spawn.Problem{{p + "unknownKeyFar.Actor",
-			`unknown setting "color"; the settings are name, kind, stateful, channel, timer, snapshot, deactivate, min_pool, max_pool, tag`}}},
+			`unknown setting "color"; the settings are name, kind, stateful, channel, timer, snapshot, deactivate, min_pool, max_pool, tag, action_names`}}},
 		{"bad kind", []any{&badKind{}}, []spawn.Problem{{p + "badKind.Actor", `unknown kind "singleton"; use one of named, unnamed, pooled, task`}}},
 		{"zero timer", []any{&zeroTimer{}}, []spawn.Problem{
 			{p + "zeroTimer.Actor", `timer=0 must be positive; Spawn treats zero as "at once, forever"`},

@@ -8,7 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
-	"github.com/spawn-go/spawn/internal/dispatch"
+	"github.com/spawn-go/spawn/effects"
 	"github.com/spawn-go/spawn/protocol"
 )
 
@@ -26,15 +26,24 @@ type Value struct {
 	replace    bool
 	metadata   map[string]string
 	broadcast  *protocol.Broadcast
-	effects    []*protocol.SideEffect
+	effects    []effect
 	route      *route
 	checkpoint bool
 	err        error
 }
 
+// effect is a side effect as the action asked for it. Its target's system
+// and its caller are the running actor's, known only when it returns.
+type effect struct {
+	to          effects.Target
+	payload     *anypb.Any
+	metadata    map[string]string
+	scheduledTo int64
+}
+
 type route struct {
-	pipe                bool
-	actor, action, from string
+	pipe bool
+	to   effects.Target
 }
 
 // Reply returns a Value that answers the caller with msg.
@@ -56,8 +65,9 @@ func (v Value) Tag(key, value string) Value {
 	return v
 }
 
-// Tags replaces all of the actor's tags with tags. Tags(nil) removes them all.
-func (v Value) Tags(tags map[string]string) Value {
+// ReplaceTags replaces all of the actor's tags with tags; ReplaceTags(nil)
+// removes them all. Tags set after it are added to tags.
+func (v Value) ReplaceTags(tags map[string]string) Value {
 	v.tags = maps.Clone(tags)
 	if v.tags == nil {
 		v.tags = map[string]string{}
@@ -81,74 +91,68 @@ func (v Value) Broadcast(topic string, msg proto.Message) Value {
 	if v.broadcast != nil {
 		return v.fail(fmt.Errorf("a reply carries one broadcast and this one already goes to %q; send the second as a side effect", v.broadcast.ChannelGroup))
 	}
-	if topic == "" {
-		return v.fail(errors.New("Broadcast needs a topic"))
+	payload, err := effects.Payload(msg)
+	if err != nil {
+		return v.fail(fmt.Errorf("broadcast to %q: %w", topic, err))
 	}
-	b := &protocol.Broadcast{ChannelGroup: topic}
-	if msg == nil {
-		b.Payload = &protocol.Broadcast_Noop{Noop: &protocol.Noop{}}
-	} else {
-		a, err := anypb.New(msg)
-		if err != nil {
-			return v.fail(fmt.Errorf("broadcast payload: %w", err))
-		}
-		b.Payload = &protocol.Broadcast_Value{Value: a}
+	b, err := effects.Broadcast(topic, payload)
+	if err != nil {
+		return v.fail(err)
 	}
 	v.broadcast = b
 	return v
 }
 
-// Effect asks the proxy to invoke action on actor with payload after this
-// action's state is saved, without waiting for it. The options Parent,
-// Delay, At and WithMetadata apply.
-func (v Value) Effect(actor, action string, payload proto.Message, opts ...InvokeOption) Value {
+// Effect invokes action on actor with payload once this action has
+// succeeded and its state is applied, without waiting for it. The options
+// Instance, InSystem, Delay, At and WithMetadata apply.
+func (v Value) Effect(actor, action string, payload proto.Message, opts ...EffectOption) Value {
 	cfg := newInvokeConfig(opts)
+	if cfg.err == nil && (actor == "" || action == "") {
+		cfg.err = errors.New("a side effect needs an actor and an action")
+	}
+	p, err := effects.Payload(payload)
+	if cfg.err == nil && err != nil {
+		cfg.err = err
+	}
 	if cfg.err != nil {
 		return v.fail(fmt.Errorf("effect %s.%s: %w", actor, action, cfg.err))
 	}
-	if cfg.async || cfg.instance != "" {
-		return v.fail(fmt.Errorf("effect %s.%s: only Parent, Delay, At and WithMetadata apply to side effects", actor, action))
-	}
-	req, err := newRequest("", actor, action, payload, cfg)
-	if err != nil {
-		return v.fail(fmt.Errorf("effect %s.%s: %w", actor, action, err))
-	}
-	req.Async = true // effects never block the actor that emits them
-	v.effects = append(v.effects[:len(v.effects):len(v.effects)], &protocol.SideEffect{Request: req})
+	fx := effect{to: cfg.target(actor, action, ""), payload: p, metadata: cfg.metadata, scheduledTo: cfg.scheduledTo()}
+	// A full slice expression, so that Values derived from one never
+	// append into the same array.
+	v.effects = append(v.effects[:len(v.effects):len(v.effects)], fx)
 	return v
 }
 
 // Forward hands this action's input to action on actor; the caller gets
-// that action's reply. Parent is the one option that applies, to forward
-// to an unnamed actor's instance. A Value forwards or pipes, never both.
-func (v Value) Forward(actor, action string, opts ...InvokeOption) Value {
+// that action's reply. The option Instance targets an unnamed actor's
+// instance. A Value forwards or pipes, never both.
+func (v Value) Forward(actor, action string, opts ...RouteOption) Value {
 	return v.routeTo(false, actor, action, opts)
 }
 
 // Pipe sends this action's reply as the input of action on actor; the
-// caller gets that action's reply. Parent is the one option that applies.
-// A Value forwards or pipes, never both.
-func (v Value) Pipe(actor, action string, opts ...InvokeOption) Value {
+// caller gets that action's reply. The option Instance targets an unnamed
+// actor's instance. A Value forwards or pipes, never both.
+func (v Value) Pipe(actor, action string, opts ...RouteOption) Value {
 	return v.routeTo(true, actor, action, opts)
 }
 
-func (v Value) routeTo(pipe bool, actor, action string, opts []InvokeOption) Value {
+func (v Value) routeTo(pipe bool, actor, action string, opts []RouteOption) Value {
 	verb := routeVerb(pipe)
 	if v.route != nil {
 		return v.fail(fmt.Errorf("%s to %s.%s after %s to %s.%s: a reply forwards or pipes, not both",
-			verb, actor, action, routeVerb(v.route.pipe), v.route.actor, v.route.action))
-	}
-	if actor == "" || action == "" {
-		return v.fail(fmt.Errorf("%s needs an actor and an action", verb))
+			verb, actor, action, routeVerb(v.route.pipe), v.route.to.Actor, v.route.to.Action))
 	}
 	cfg := newInvokeConfig(opts)
-	if cfg.err == nil && (cfg.async || cfg.instance != "" || cfg.delay != 0 || !cfg.at.IsZero() || cfg.metadata != nil) {
-		cfg.err = errors.New("only Parent applies")
+	if cfg.err == nil && (actor == "" || action == "") {
+		cfg.err = errors.New("needs an actor and an action")
 	}
 	if cfg.err != nil {
 		return v.fail(fmt.Errorf("%s to %s.%s: %w", verb, actor, action, cfg.err))
 	}
-	v.route = &route{pipe: pipe, actor: actor, action: action, from: cfg.parent}
+	v.route = &route{pipe: pipe, to: cfg.target(actor, action, "")}
 	return v
 }
 
@@ -177,46 +181,32 @@ func (v Value) fail(err error) Value {
 	return v
 }
 
-// result turns the Value into the dispatcher's terms. self is the actor
-// that returned it: side effects go out in its system, as its calls.
-func (v Value) result(self *protocol.ActorId) (dispatch.Result, error) {
-	if v.err != nil {
-		return dispatch.Result{}, v.err
-	}
-	res := dispatch.Result{
-		Reply:       v.reply,
-		State:       v.state,
-		Tags:        v.tags,
-		ReplaceTags: v.replace,
-		Checkpoint:  v.checkpoint,
-	}
+// workflow builds the protocol Workflow of v for the actor self, which
+// returned it, or nil when v asks for none.
+func (v Value) workflow(self *protocol.ActorId) (*protocol.Workflow, error) {
 	if v.broadcast == nil && len(v.effects) == 0 && v.route == nil {
-		return res, nil
+		return nil, nil
 	}
 	wf := &protocol.Workflow{Broadcast: v.broadcast}
-	for _, e := range v.effects {
-		// Effects may be shared with Values derived from this one: change a copy.
-		e = proto.Clone(e).(*protocol.SideEffect)
-		req := e.Request
-		req.System = &protocol.ActorSystem{Name: self.GetSystem()}
-		req.Actor.Id.System = self.GetSystem()
-		req.Caller = &protocol.ActorId{Name: self.GetName(), System: self.GetSystem(), Parent: self.GetParent()}
-		if len(v.metadata) > 0 {
-			md := maps.Clone(v.metadata)
-			maps.Copy(md, req.Metadata)
-			req.Metadata = md
+	for _, fx := range v.effects {
+		to := fx.to
+		if to.System == "" {
+			to.System = self.GetSystem()
 		}
-		wf.Effects = append(wf.Effects, e)
+		se, err := effects.SideEffect(self, to, fx.payload, effects.MergeMetadata(v.metadata, fx.metadata), fx.scheduledTo)
+		if err != nil {
+			return nil, err
+		}
+		wf.Effects = append(wf.Effects, se)
 	}
 	if r := v.route; r != nil {
 		if r.pipe {
-			wf.Routing = &protocol.Workflow_Pipe{Pipe: &protocol.Pipe{Actor: r.actor, ActionName: r.action, RegisterRef: r.from}}
+			wf.Routing = effects.Pipe(r.to)
 		} else {
-			wf.Routing = &protocol.Workflow_Forward{Forward: &protocol.Forward{Actor: r.actor, ActionName: r.action, RegisterRef: r.from}}
+			wf.Routing = effects.Forward(r.to)
 		}
 	}
-	res.Workflow = wf
-	return res, nil
+	return wf, nil
 }
 
 // with returns a copy of m with key set, leaving m untouched.

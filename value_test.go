@@ -13,6 +13,26 @@ import (
 
 var self = &protocol.ActorId{Name: "joe", System: "sys"}
 
+// valueResult is what a Value makes of the response: tags (merged onto
+// none), the workflow, the checkpoint flag, and the builder's error.
+type valueResult struct {
+	Tags        map[string]string
+	ReplaceTags bool
+	Workflow    *protocol.Workflow
+	Checkpoint  bool
+}
+
+func result(v Value) (valueResult, error) {
+	if v.err != nil {
+		return valueResult{}, v.err
+	}
+	wf, err := v.workflow(self)
+	if err != nil {
+		return valueResult{}, err
+	}
+	return valueResult{Tags: mergeTags(nil, v), ReplaceTags: v.replace, Workflow: wf, Checkpoint: v.checkpoint}, nil
+}
+
 func TestValueIsAValueType(t *testing.T) {
 	base := Reply(&testpb.Text{Text: "hi"}).Tag("a", "1").Effect("bob", "Ping", nil)
 	left := base.Tag("side", "left").Effect("carl", "Ping", nil)
@@ -27,7 +47,7 @@ func TestValueIsAValueType(t *testing.T) {
 		{left, "left", []string{"bob", "carl"}},
 		{right, "right", []string{"bob", "dave"}},
 	} {
-		res, err := tt.v.result(self)
+		res, err := result(tt.v)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +88,7 @@ func TestValueResult(t *testing.T) {
 			}
 		}},
 		{name: "two broadcasts", v: NoReply().Broadcast("a", nil).Broadcast("b", nil), err: "one broadcast"},
-		{name: "forward", v: NoReply().Forward("bob", "Ping", Parent("tmpl")), check: func(t *testing.T, wf *protocol.Workflow, _ Value) {
+		{name: "forward", v: NoReply().Forward("tmpl", "Ping", Instance("bob")), check: func(t *testing.T, wf *protocol.Workflow, _ Value) {
 			f := wf.GetForward()
 			if f.GetActor() != "bob" || f.GetActionName() != "Ping" || f.GetRegisterRef() != "tmpl" {
 				t.Fatalf("forward %v", f)
@@ -80,9 +100,9 @@ func TestValueResult(t *testing.T) {
 			}
 		}},
 		{name: "forward then pipe", v: NoReply().Forward("a", "x").Pipe("b", "y"), err: "not both"},
-		{name: "forward with a delay", v: NoReply().Forward("a", "x", Delay(time.Second)), err: "only Parent applies"},
+		{name: "forward without action", v: NoReply().Forward("a", ""), err: "needs an actor and an action"},
 		{name: "effect options", v: NoReply().Metadata("trace", "t1").Metadata("k", "value").
-			Effect("bob", "Ping", &testpb.Add{Delta: 1}, At(at), WithMetadata("k", "effect"), Parent("tmpl")),
+			Effect("tmpl", "Ping", &testpb.Add{Delta: 1}, At(at), WithMetadata("k", "effect"), Instance("bob")),
 			check: func(t *testing.T, wf *protocol.Workflow, _ Value) {
 				req := wf.GetEffects()[0].GetRequest()
 				if !req.GetAsync() || req.GetScheduledTo() != at.UnixMilli() || req.GetRegisterRef() != "tmpl" {
@@ -95,23 +115,28 @@ func TestValueResult(t *testing.T) {
 					t.Fatalf("effect must go out in the caller's system, as the caller: %v", req)
 				}
 			}},
-		{name: "effect with async", v: NoReply().Effect("bob", "Ping", nil, Async()), err: "only Parent, Delay, At and WithMetadata"},
+		{name: "effect in another system", v: NoReply().Effect("bob", "Ping", nil, InSystem("other")), check: func(t *testing.T, wf *protocol.Workflow, _ Value) {
+			req := wf.GetEffects()[0].GetRequest()
+			if req.GetSystem().GetName() != "other" || req.GetActor().GetId().GetSystem() != "other" || req.GetCaller().GetSystem() != "sys" {
+				t.Fatalf("effect request %v: want system other, caller in sys", req)
+			}
+		}},
 		{name: "effect with delay and at", v: NoReply().Effect("bob", "Ping", nil, Delay(time.Second), At(at)), err: "choose one"},
 		{name: "effect without action", v: NoReply().Effect("bob", "", nil), err: "needs an actor and an action"},
 		{name: "checkpoint", v: NoReply().Checkpoint(), check: func(t *testing.T, _ *protocol.Workflow, v Value) {
-			if res, _ := v.result(self); !res.Checkpoint {
+			if res, _ := result(v); !res.Checkpoint {
 				t.Fatal("checkpoint lost")
 			}
 		}},
-		{name: "tags replaced", v: NoReply().Tag("a", "1").Tags(nil), check: func(t *testing.T, _ *protocol.Workflow, v Value) {
-			if res, _ := v.result(self); !res.ReplaceTags || len(res.Tags) != 0 || res.Tags == nil {
-				t.Fatalf("Tags(nil) must replace all tags with none: %+v", res)
+		{name: "tags replaced", v: NoReply().Tag("a", "1").ReplaceTags(nil), check: func(t *testing.T, _ *protocol.Workflow, v Value) {
+			if res, _ := result(v); !res.ReplaceTags || len(res.Tags) != 0 || res.Tags == nil {
+				t.Fatalf("ReplaceTags(nil) must replace all tags with none: %+v", res)
 			}
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := tt.v.result(self)
+			res, err := result(tt.v)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) || tt.v.Err() == nil {
 					t.Fatalf("got %v, want an error about %q", err, tt.err)
@@ -128,12 +153,37 @@ func TestValueResult(t *testing.T) {
 
 func TestEffectsAreNotSharedBetweenResults(t *testing.T) {
 	v := NoReply().Effect("bob", "Ping", nil)
-	a, _ := v.Metadata("k", "a").result(self)
-	b, _ := v.Metadata("k", "b").result(self)
+	a, _ := result(v.Metadata("k", "a"))
+	b, _ := result(v.Metadata("k", "b"))
 	if a.Workflow.Effects[0].Request.Metadata["k"] != "a" || b.Workflow.Effects[0].Request.Metadata["k"] != "b" {
 		t.Fatal("results of two Values derived from one share their effects")
 	}
-	if v.effects[0].Request.Metadata != nil {
+	if v.effects[0].metadata != nil {
 		t.Fatal("building a result changed the Value")
+	}
+}
+
+// TestOptionsFitTheirPlaces pins which options the compiler accepts where:
+// an option that does not apply somewhere must not satisfy that place's type.
+func TestOptionsFitTheirPlaces(t *testing.T) {
+	tests := []struct {
+		name                  string
+		opt                   any
+		invoke, effect, route bool
+	}{
+		{"Instance", Instance("x"), true, true, true},
+		{"InSystem", InSystem("x"), true, true, false},
+		{"Delay", Delay(time.Second), true, true, false},
+		{"At", At(time.Now()), true, true, false},
+		{"WithMetadata", WithMetadata("k", "v"), true, true, false},
+		{"Async", Async(), true, false, false},
+	}
+	for _, tt := range tests {
+		_, invoke := tt.opt.(InvokeOption)
+		_, effect := tt.opt.(EffectOption)
+		_, route := tt.opt.(RouteOption)
+		if invoke != tt.invoke || effect != tt.effect || route != tt.route {
+			t.Errorf("%s: invoke %v effect %v route %v, want %v %v %v", tt.name, invoke, effect, route, tt.invoke, tt.effect, tt.route)
+		}
 	}
 }

@@ -50,8 +50,11 @@ func Payload(msg proto.Message) (*anypb.Any, error) {
 // Request builds the invocation of t with payload (nil for none) and a
 // copy of metadata.
 func Request(t Target, payload *anypb.Any, metadata map[string]string) (*protocol.InvocationRequest, error) {
-	if t.System == "" || t.Actor == "" || t.Action == "" {
-		return nil, fmt.Errorf("an invocation needs a system, an actor and an action (got %q, %q, %q)", t.System, t.Actor, t.Action)
+	switch {
+	case t.Actor == "" || t.Action == "":
+		return nil, fmt.Errorf("an invocation needs an actor and an action (got %q, %q)", t.Actor, t.Action)
+	case t.System == "":
+		return nil, fmt.Errorf("invoking %s.%s: an invocation needs an actor system", t.Actor, t.Action)
 	}
 	req := &protocol.InvocationRequest{
 		System:      &protocol.ActorSystem{Name: t.System},

@@ -37,3 +37,9 @@ func NewHostServer(h HostHandler, logger *zap.Logger) *Server {
 	s.echo.GET("/health", s.health)
 	return s
 }
+
+// NewHostHandler returns the host endpoint alone, to mount on a server of
+// the caller's: it serves POST protocol.HostPath by handing the body to h.
+func NewHostHandler(h HostHandler, logger *zap.Logger) http.Handler {
+	return NewHostServer(h, logger).Handler()
+}

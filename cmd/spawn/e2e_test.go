@@ -145,7 +145,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	step("unnamed actors", func(t *testing.T) {
-		if err := sys.Spawn(ctx(t), "s0", "session"); err != nil {
+		if err := sys.Spawn(ctx(t), "session", "s0"); err != nil {
 			t.Fatal(err)
 		}
 		var total testpb.Total
@@ -154,7 +154,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 		// register_ref: the first call spawns s1; instances share nothing.
 		for _, want := range []int64{1, 2} {
-			if err := sys.Invoke(ctx(t), "s1", "Add", &testpb.Add{Delta: 1}, &total, spawn.Parent("session")); err != nil || total.Value != want {
+			if err := sys.Invoke(ctx(t), "session", "Add", &testpb.Add{Delta: 1}, &total, spawn.Instance("s1")); err != nil || total.Value != want {
 				t.Fatalf("s1 through register_ref: %v, %v; want %d", &total, err, want)
 			}
 		}
@@ -208,10 +208,10 @@ func TestEndToEnd(t *testing.T) {
 		// Spawned instances are not remembered across a restart (nor by
 		// the real proxy): register_ref and Spawn bring them back, with
 		// their state.
-		if err := sys.Invoke(ctx(t), "s1", "Add", &testpb.Add{Delta: 1}, &total, spawn.Parent("session")); err != nil || total.Value != 3 {
+		if err := sys.Invoke(ctx(t), "session", "Add", &testpb.Add{Delta: 1}, &total, spawn.Instance("s1")); err != nil || total.Value != 3 {
 			t.Fatalf("s1 after the restart: %v, %v; want 3", &total, err)
 		}
-		if err := sys.Spawn(ctx(t), "s0", "session"); err != nil {
+		if err := sys.Spawn(ctx(t), "session", "s0"); err != nil {
 			t.Fatal(err)
 		}
 		if err := sys.Invoke(ctx(t), "s0", "Add", &testpb.Add{Delta: 1}, &total); err != nil || total.Value != 6 {
@@ -360,9 +360,10 @@ func clientSystem(t *testing.T, port string) *spawn.System {
 
 // childEnv is the test's environment without the variables that configure
 // Spawn programs, so that a developer's settings cannot leak into the
-// children; each child gets its own on top.
+// children; each child gets its own on top. The children log JSON, which
+// the test reads.
 func childEnv() []string {
-	var env []string
+	env := []string{"SPAWN_LOG=json"}
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(k, "PROXY_") || strings.HasPrefix(k, "USER_FUNCTION_") || strings.HasPrefix(k, "SPAWN_") {

@@ -92,14 +92,14 @@ func run(ctx context.Context, out io.Writer, args []string) (err error) {
 		err = errors.Join(err, sys.Stop(sctx))
 	}()
 
-	if sys.Runtime() == "embedded" {
+	if sys.Embedded() {
 		dir := *dataDir
 		if dir == "" {
 			dir = state.DefaultDir()
 		}
 		say.Printf("joe runs on the embedded runtime, with its state in %s", dir)
 	} else {
-		say.Printf("joe runs on the %s", sys.Runtime())
+		say.Printf("joe runs with the Spawn proxy")
 	}
 
 	// Call checks at compile time that SetLanguage takes a Request and

@@ -38,13 +38,13 @@ type Clerk struct {
 // Sell forwards its input, unchanged, to the counter "apples"; the caller
 // gets the counter's reply.
 func (c *Clerk) Sell(ctx *spawn.Context, in *domain.Increment) (spawn.Value, error) {
-	return spawn.NoReply().Forward("apples", "Add", spawn.Parent("counter")), nil
+	return spawn.NoReply().Forward("counter", "Add", spawn.Instance("apples")), nil
 }
 
 // SellPairs pipes its own reply, twice the input, to the counter "pears";
 // the caller gets the counter's reply.
 func (c *Clerk) SellPairs(ctx *spawn.Context, in *domain.Increment) (spawn.Value, error) {
-	return spawn.Reply(&domain.Increment{By: 2 * in.By}).Pipe("pears", "Add", spawn.Parent("counter")), nil
+	return spawn.Reply(&domain.Increment{By: 2 * in.By}).Pipe("counter", "Add", spawn.Instance("pears")), nil
 }
 
 // Close replies at once and asks the auditor, as a side effect, to come
@@ -74,10 +74,10 @@ func (a *Auditor) Audit(ctx *spawn.Context, in *domain.Note) (spawn.Value, error
 	}
 	var apples, pears domain.CounterState
 	// An action calls other actors through its Context, as itself.
-	if err := ctx.Invoke(ctx, "apples", "get", nil, &apples, spawn.Parent("counter")); err != nil {
+	if err := ctx.Invoke("counter", "get", nil, &apples, spawn.Instance("apples")); err != nil {
 		return spawn.Value{}, err
 	}
-	if err := ctx.Invoke(ctx, "pears", "get", nil, &pears, spawn.Parent("counter")); err != nil {
+	if err := ctx.Invoke("counter", "get", nil, &pears, spawn.Instance("pears")); err != nil {
 		return spawn.Value{}, err
 	}
 	books := fmt.Sprintf("%d apples, %d pears", apples.Value, pears.Value)

@@ -78,7 +78,7 @@ func run(ctx context.Context, out io.Writer, args []string) (err error) {
 
 	// Parent names the unnamed actor to spawn "apples" from, if it is not there yet.
 	var count domain.Count
-	if err := sys.Invoke(ctx, "apples", "Add", &domain.Increment{By: 1}, &count, spawn.Parent("counter")); err != nil {
+	if err := sys.Invoke(ctx, "counter", "Add", &domain.Increment{By: 1}, &count, spawn.Instance("apples")); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "spawn:       apples, spawned from counter by its first call: apples = %d\n", count.Value)

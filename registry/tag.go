@@ -1,12 +1,13 @@
-// Package tags parses the grammar of `spawn:"…"` struct tags. It knows
-// nothing of what the keys mean: the registry interprets them.
+// The grammar of `spawn:"…"` struct tags. This file knows nothing of
+// what the keys mean: settings.go interprets them.
 //
 // A tag is a comma-separated list of items. An item is a bare key
 // (`stateful`) or `key=value` (`name=joe`). A value that must hold a comma
 // or a leading/trailing space is single-quoted: `tag='a,b'`. Inside quotes,
 // `\'` and `\\` escape a quote and a backslash. Spaces around items, keys
 // and unquoted values are ignored.
-package tags
+
+package registry
 
 import (
 	"fmt"
@@ -14,8 +15,8 @@ import (
 	"unicode/utf8"
 )
 
-// Item is one element of a tag.
-type Item struct {
+// tagItem is one element of a tag.
+type tagItem struct {
 	Key      string
 	Value    string
 	HasValue bool
@@ -24,35 +25,35 @@ type Item struct {
 }
 
 // String renders the item the way it would be written in a tag.
-func (it Item) String() string {
+func (it tagItem) String() string {
 	if !it.HasValue {
 		return it.Key
 	}
 	return it.Key + "=" + quote(it.Value)
 }
 
-// SyntaxError reports a malformed tag.
-type SyntaxError struct {
+// tagSyntaxError reports a malformed tag.
+type tagSyntaxError struct {
 	Tag    string
 	Offset int
 	Msg    string
 }
 
 // Error says where the tag is malformed and how.
-func (e *SyntaxError) Error() string {
+func (e *tagSyntaxError) Error() string {
 	return fmt.Sprintf("malformed tag %q at offset %d: %s", e.Tag, e.Offset, e.Msg)
 }
 
-// Parse splits a tag into its items, in order. Repeated keys are kept: the
+// parseTag splits a tag into its items, in order. Repeated keys are kept: the
 // caller decides whether a key may repeat.
-func Parse(tag string) ([]Item, error) {
-	var items []Item
+func parseTag(tag string) ([]tagItem, error) {
+	var items []tagItem
 	i := 0
 	for {
 		i = skipSpace(tag, i)
 		if i >= len(tag) {
 			if len(items) > 0 {
-				return nil, &SyntaxError{tag, i, "trailing comma"}
+				return nil, &tagSyntaxError{tag, i, "trailing comma"}
 			}
 			return nil, nil
 		}
@@ -64,7 +65,7 @@ func Parse(tag string) ([]Item, error) {
 		if err := checkKey(tag, start, key); err != nil {
 			return nil, err
 		}
-		it := Item{Key: key, Offset: start}
+		it := tagItem{Key: key, Offset: start}
 		if i < len(tag) && tag[i] == '=' {
 			i++
 			val, next, err := parseValue(tag, i)
@@ -84,12 +85,12 @@ func Parse(tag string) ([]Item, error) {
 
 func checkKey(tag string, at int, key string) error {
 	if key == "" {
-		return &SyntaxError{tag, at, "empty item (two commas in a row, or a leading comma?)"}
+		return &tagSyntaxError{tag, at, "empty item (two commas in a row, or a leading comma?)"}
 	}
 	for j, r := range key {
 		ok := r == '_' || r == '-' || r == '.' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9')
 		if !ok {
-			return &SyntaxError{tag, at + j, fmt.Sprintf("key %q holds %q; keys are letters, digits, '_', '-' and '.'", key, r)}
+			return &tagSyntaxError{tag, at + j, fmt.Sprintf("key %q holds %q; keys are letters, digits, '_', '-' and '.'", key, r)}
 		}
 	}
 	return nil
@@ -105,7 +106,7 @@ func parseValue(tag string, i int) (string, int, error) {
 		i++
 		for {
 			if i >= len(tag) {
-				return "", 0, &SyntaxError{tag, open, "unterminated quote"}
+				return "", 0, &tagSyntaxError{tag, open, "unterminated quote"}
 			}
 			c := tag[i]
 			switch {
@@ -115,10 +116,10 @@ func parseValue(tag string, i int) (string, int, error) {
 			case c == '\'':
 				i = skipSpace(tag, i+1)
 				if i < len(tag) && tag[i] != ',' {
-					return "", 0, &SyntaxError{tag, i, "text after a closing quote; quote the whole value"}
+					return "", 0, &tagSyntaxError{tag, i, "text after a closing quote; quote the whole value"}
 				}
 				if !utf8.ValidString(b.String()) {
-					return "", 0, &SyntaxError{tag, open, "value is not valid UTF-8"}
+					return "", 0, &tagSyntaxError{tag, open, "value is not valid UTF-8"}
 				}
 				return b.String(), i, nil
 			default:
@@ -130,13 +131,13 @@ func parseValue(tag string, i int) (string, int, error) {
 	start := i
 	for i < len(tag) && tag[i] != ',' {
 		if tag[i] == '\'' {
-			return "", 0, &SyntaxError{tag, i, "a quote inside a value; quote the whole value: key='…'"}
+			return "", 0, &tagSyntaxError{tag, i, "a quote inside a value; quote the whole value: key='…'"}
 		}
 		i++
 	}
 	val := strings.TrimSpace(tag[start:i])
 	if !utf8.ValidString(val) {
-		return "", 0, &SyntaxError{tag, start, "value is not valid UTF-8"}
+		return "", 0, &tagSyntaxError{tag, start, "value is not valid UTF-8"}
 	}
 	return val, i, nil
 }
@@ -156,9 +157,9 @@ func quote(v string) string {
 	return "'" + r.Replace(v) + "'"
 }
 
-// Suggest returns the candidate closest to word, for "did you mean" hints,
+// suggest returns the candidate closest to word, for "did you mean" hints,
 // or "" when none is close enough to be a likely typo.
-func Suggest(word string, candidates []string) string {
+func suggest(word string, candidates []string) string {
 	best, bestDist := "", 3
 	lw := strings.ToLower(word)
 	for _, c := range candidates {

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/spawn-go/spawn/internal/testpb"
+	"github.com/spawn-go/spawn/reflectx"
 	"github.com/spawn-go/spawn/protocol"
 )
 
@@ -21,13 +22,22 @@ type (
 	value   struct{}
 )
 
-var testMarkers = Markers{
+var testTypes = reflectx.Types{
 	Actor:   reflect.TypeFor[actor](),
 	Action:  reflect.TypeFor[action](),
 	Context: reflect.TypeFor[context](),
 	Tick:    reflect.TypeFor[tick](),
 	Value:   reflect.TypeFor[value](),
-	Package: "spawn",
+}
+
+// build is Build for the tests' stand-in types, returning the definitions.
+func build(t *testing.T, actors ...any) []*Definition {
+	t.Helper()
+	table, err := Build(testTypes, actors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return table.Definitions()
 }
 
 type joe struct {
@@ -51,11 +61,8 @@ type pool struct {
 
 func (pool) Work(*context) error { return nil } // value receiver
 
-func TestCompile(t *testing.T) {
-	defs, err := Compile(testMarkers, []any{&joe{}, pool{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+func TestBuild(t *testing.T) {
+	defs := build(t, &joe{}, pool{})
 	j := defs[0]
 	if j.Name != "joe" || j.Kind != Named || !j.Stateful || j.Snapshot != 5*time.Second || j.Deactivate != time.Minute {
 		t.Fatalf("settings: %+v", j)
@@ -66,21 +73,22 @@ func TestCompile(t *testing.T) {
 	want := map[string]struct {
 		goName string
 		timer  time.Duration
-		in     InputKind
-		out    OutputKind
+		in     reflectx.Input
+		out    reflectx.Output
 	}{
-		"Init": {"Init", 0, InNone, OutError},
-		"Hi":   {"Hi", time.Second, InTick, OutValue},
-		"Slow": {"Slow", 2 * time.Second, InTick, OutError},
-		"take": {"Take", 0, InMessage, OutMessage},
+		"Init": {"Init", 0, reflectx.NoInput, reflectx.ErrorOutput},
+		"Hi":   {"Hi", time.Second, reflectx.TickInput, reflectx.ValueOutput},
+		"Slow": {"Slow", 2 * time.Second, reflectx.TickInput, reflectx.ErrorOutput},
+		"take": {"Take", 0, reflectx.MessageInput, reflectx.MessageOutput},
 	}
-	if len(j.Actions) != len(want) {
-		t.Fatalf("actions: %d, want %d", len(j.Actions), len(want))
+	if len(j.Handlers) != len(want) {
+		t.Fatalf("actions: %d, want %d", len(j.Handlers), len(want))
 	}
-	for _, a := range j.Actions {
-		w, ok := want[a.Name]
-		if !ok || a.GoName != w.goName || a.Timer != w.timer || a.In != w.in || a.Out != w.out {
-			t.Errorf("action %q: %+v, want %+v", a.Name, a, w)
+	for _, h := range j.Handlers {
+		w, ok := want[h.Name]
+		sig := h.Signature()
+		if !ok || h.GoName != w.goName || h.Timer != w.timer || sig.In != w.in || sig.Out != w.out {
+			t.Errorf("action %q: %+v, want %+v", h.Name, h, w)
 		}
 	}
 	if got := j.Channels; len(got) != 2 || got[0] != (Channel{"test", ""}) || got[1] != (Channel{"orders", "take"}) {
@@ -94,12 +102,12 @@ func TestCompile(t *testing.T) {
 
 // TestRegistration checks what the real proxy needs to accept an actor.
 func TestRegistration(t *testing.T) {
-	defs, err := Compile(testMarkers, []any{&joe{}, &pool{}})
+	table, err := Build(testTypes, []any{&joe{}, &pool{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	info := &protocol.ServiceInfo{ServiceName: "x"}
-	req := Registration("sys", info, defs)
+	req := table.Registration("sys", info)
 	if req.GetActorSystem().GetName() != "sys" || !proto.Equal(req.GetServiceInfo(), info) {
 		t.Fatalf("envelope: %v", req)
 	}
@@ -159,10 +167,7 @@ type deaf struct {
 func (*deaf) Other(*context) error { return nil }
 
 func TestChannelDefaultAction(t *testing.T) {
-	defs, err := Compile(testMarkers, []any{&listener{}, &deaf{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	defs := build(t, &listener{}, &deaf{})
 	if got := defs[0].Channels[0].Action; got != "Receive" || len(defs[0].Warnings) != 0 {
 		t.Errorf("a Receive method takes the channel's broadcasts: action %q, warnings %v", got, defs[0].Warnings)
 	}
@@ -178,10 +183,7 @@ type idleTimer struct {
 func (*idleTimer) Do(*context) error { return nil }
 
 func TestUnusedTimerIsWarnedAbout(t *testing.T) {
-	defs, err := Compile(testMarkers, []any{&idleTimer{}, &joe{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	defs := build(t, &idleTimer{}, &joe{})
 	if w := defs[0].Warnings; len(w) != 1 || w[0] != "timer=1s on the spawn.Actor tag applies to no action: it is the period of methods that take spawn.Tick and set no timer of their own" {
 		t.Errorf("an actor timer with no timer action: warnings %q, want one about timer=1s", w)
 	}

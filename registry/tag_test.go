@@ -1,4 +1,4 @@
-package tags
+package registry
 
 import (
 	"errors"
@@ -10,40 +10,40 @@ import (
 func TestParse(t *testing.T) {
 	tests := []struct {
 		tag  string
-		want []Item
+		want []tagItem
 	}{
 		{"", nil},
 		{"   ", nil},
-		{"state", []Item{{Key: "state"}}},
-		{"name=joe,stateful,channel=test,timer=1000", []Item{
+		{"state", []tagItem{{Key: "state"}}},
+		{"name=joe,stateful,channel=test,timer=1000", []tagItem{
 			{Key: "name", Value: "joe", HasValue: true},
 			{Key: "stateful", Offset: 9},
 			{Key: "channel", Value: "test", HasValue: true, Offset: 18},
 			{Key: "timer", Value: "1000", HasValue: true, Offset: 31},
 		}},
-		{" name = joe , kind=unnamed ", []Item{
+		{" name = joe , kind=unnamed ", []tagItem{
 			{Key: "name", Value: "joe", HasValue: true, Offset: 1},
 			{Key: "kind", Value: "unnamed", HasValue: true, Offset: 14},
 		}},
-		{"tag='a,b=c'", []Item{{Key: "tag", Value: "a,b=c", HasValue: true}}},
-		{`tag='it\'s \\ ok' , x`, []Item{{Key: "tag", Value: `it's \ ok`, HasValue: true}, {Key: "x", Offset: 20}}},
-		{"name=", []Item{{Key: "name", HasValue: true}}},
-		{"name=''", []Item{{Key: "name", HasValue: true}}},
-		{"channel=a:b,channel=c", []Item{
+		{"tag='a,b=c'", []tagItem{{Key: "tag", Value: "a,b=c", HasValue: true}}},
+		{`tag='it\'s \\ ok' , x`, []tagItem{{Key: "tag", Value: `it's \ ok`, HasValue: true}, {Key: "x", Offset: 20}}},
+		{"name=", []tagItem{{Key: "name", HasValue: true}}},
+		{"name=''", []tagItem{{Key: "name", HasValue: true}}},
+		{"channel=a:b,channel=c", []tagItem{
 			{Key: "channel", Value: "a:b", HasValue: true},
 			{Key: "channel", Value: "c", HasValue: true, Offset: 12},
 		}},
-		{"timer=2s", []Item{{Key: "timer", Value: "2s", HasValue: true}}},
-		{"a=b=c", []Item{{Key: "a", Value: "b=c", HasValue: true}}},
+		{"timer=2s", []tagItem{{Key: "timer", Value: "2s", HasValue: true}}},
+		{"a=b=c", []tagItem{{Key: "a", Value: "b=c", HasValue: true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.tag, func(t *testing.T) {
-			got, err := Parse(tt.tag)
+			got, err := parseTag(tt.tag)
 			if err != nil {
-				t.Fatalf("Parse(%q): %v", tt.tag, err)
+				t.Fatalf("parseTag(%q): %v", tt.tag, err)
 			}
 			if !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("Parse(%q)\n got %+v\nwant %+v", tt.tag, got, tt.want)
+				t.Fatalf("parseTag(%q)\n got %+v\nwant %+v", tt.tag, got, tt.want)
 			}
 		})
 	}
@@ -65,13 +65,13 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.tag, func(t *testing.T) {
-			_, err := Parse(tt.tag)
-			var se *SyntaxError
+			_, err := parseTag(tt.tag)
+			var se *tagSyntaxError
 			if !errors.As(err, &se) {
-				t.Fatalf("Parse(%q) = %v, want a *SyntaxError", tt.tag, err)
+				t.Fatalf("parseTag(%q) = %v, want a *tagSyntaxError", tt.tag, err)
 			}
 			if !strings.Contains(err.Error(), tt.msg) {
-				t.Fatalf("Parse(%q) error %q does not say %q", tt.tag, err, tt.msg)
+				t.Fatalf("parseTag(%q) error %q does not say %q", tt.tag, err, tt.msg)
 			}
 		})
 	}
@@ -79,8 +79,8 @@ func TestParseErrors(t *testing.T) {
 
 func TestItemStringRoundTrip(t *testing.T) {
 	for _, v := range []string{"joe", "a,b", "it's", `back\slash`, " padded ", ""} {
-		it := Item{Key: "k", Value: v, HasValue: true}
-		got, err := Parse(it.String())
+		it := tagItem{Key: "k", Value: v, HasValue: true}
+		got, err := parseTag(it.String())
 		if err != nil || len(got) != 1 || got[0].Value != v {
 			t.Fatalf("round trip of %q through %q gave %+v, %v", v, it.String(), got, err)
 		}
@@ -98,8 +98,8 @@ func TestSuggest(t *testing.T) {
 		{"x", ""},
 	}
 	for _, tt := range tests {
-		if got := Suggest(tt.word, keys); got != tt.want {
-			t.Errorf("Suggest(%q) = %q, want %q", tt.word, got, tt.want)
+		if got := suggest(tt.word, keys); got != tt.want {
+			t.Errorf("suggest(%q) = %q, want %q", tt.word, got, tt.want)
 		}
 	}
 }
@@ -109,11 +109,11 @@ func FuzzTag(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, tag string) {
-		items, err := Parse(tag)
+		items, err := parseTag(tag)
 		if err != nil {
-			var se *SyntaxError
+			var se *tagSyntaxError
 			if !errors.As(err, &se) || se.Offset < 0 || se.Offset > len(tag) {
-				t.Fatalf("Parse(%q): bad error %v", tag, err)
+				t.Fatalf("parseTag(%q): bad error %v", tag, err)
 			}
 			return
 		}
@@ -122,7 +122,7 @@ func FuzzTag(f *testing.F) {
 		for i, it := range items {
 			parts[i] = it.String()
 		}
-		again, err := Parse(strings.Join(parts, ","))
+		again, err := parseTag(strings.Join(parts, ","))
 		if err != nil {
 			t.Fatalf("re-parse of %q (from %q): %v", strings.Join(parts, ","), tag, err)
 		}

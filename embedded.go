@@ -1,0 +1,50 @@
+package spawn
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/runtime"
+	"github.com/spawn-go/spawn/state"
+)
+
+// Running on the embedded runtime: the engine plays the proxy in this
+// process and calls the host by plain function calls.
+
+func (s *System) startEmbedded(ctx context.Context, reg *protocol.RegistrationRequest) error {
+	if s.cfg.memory {
+		s.store = state.NewMemory()
+	} else {
+		dir := s.cfg.dataDir
+		if dir == "" {
+			dir = state.DefaultDir()
+		}
+		key, err := state.KeyFromEnv()
+		if err != nil {
+			return err
+		}
+		var opts []state.Option
+		if key != nil {
+			opts = append(opts, state.WithKey(key))
+		}
+		st, err := state.Open(dir, opts...)
+		if err != nil {
+			return fmt.Errorf("spawn: opening the state store: %w", err)
+		}
+		s.store = st
+	}
+	eng, err := runtime.New(runtime.Options{System: s.cfg.system, Host: s.host, Store: s.store, Logger: s.log})
+	if err != nil {
+		_ = s.store.Close()
+		return err
+	}
+	s.engine = eng
+	s.back = engineBackend{eng}
+	if _, err := eng.Register(ctx, reg); err != nil {
+		_ = eng.Close(context.Background())
+		_ = s.store.Close()
+		return fmt.Errorf("spawn: registering with the embedded runtime: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,251 @@
+package spawn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spawn-go/spawn/effects"
+	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/runtime"
+	"github.com/spawn-go/spawn/transport"
+)
+
+// The calling side of the protocol: a call is turned into an
+// InvocationRequest, sent to the backend (the proxy over HTTP, or the
+// embedded runtime), and its answer decoded or turned into an *Error.
+
+// backend is where invocations go.
+type backend interface {
+	invoke(ctx context.Context, req *protocol.InvocationRequest) (*protocol.InvocationResponse, error)
+	spawn(ctx context.Context, req *protocol.SpawnRequest, revision int64) error
+}
+
+// Invoke calls action on actor with in (nil for no input) and decodes the
+// reply into out (nil to ignore it; left as it is when the action sends no
+// reply). A deadline on ctx becomes the proxy's time limit for the call.
+// Failures are *Error values.
+func (s *System) Invoke(ctx context.Context, actor, action string, in, out proto.Message, opts ...InvokeOption) error {
+	return s.invoke(ctx, nil, actor, action, in, out, opts)
+}
+
+// target is the Target of a call to action on actor, in the light of the
+// Instance and InSystem options. An empty system stays empty: the caller's
+// own is filled in where it is known.
+func (c *invokeConfig) target(actor, action, system string) effects.Target {
+	t := effects.Target{System: system, Actor: actor, Action: action}
+	if c.system != "" {
+		t.System = c.system
+	}
+	if c.instance != "" {
+		t.Actor, t.Parent = c.instance, actor
+	}
+	return t
+}
+
+func (s *System) invoke(ctx context.Context, caller *protocol.ActorId, actor, action string, in, out proto.Message, opts []InvokeOption) error {
+	cfg := newInvokeConfig(opts)
+	if cfg.err == nil && out != nil && !out.ProtoReflect().IsValid() {
+		cfg.err = fmt.Errorf("out is a nil %T; pass a message to decode the reply into, or nil to drop it", out)
+	}
+	if cfg.err != nil {
+		return &Error{Code: CodeInvalid, Actor: actor, Action: action, Message: cfg.err.Error()}
+	}
+	req, err := s.request(caller, actor, action, in, &cfg)
+	if err != nil {
+		return &Error{Code: CodeInvalid, Actor: actor, Action: action, Message: err.Error(), cause: err}
+	}
+	setTimeout(ctx, req)
+	resp, err := s.back.invoke(ctx, req)
+	if err != nil {
+		return backendError(ctx, actor, action, err)
+	}
+	if req.Async || req.ScheduledTo != 0 {
+		return nil
+	}
+	return decodeReply(actor, action, resp, out)
+}
+
+// request builds the InvocationRequest for a call.
+func (s *System) request(caller *protocol.ActorId, actor, action string, in proto.Message, cfg *invokeConfig) (*protocol.InvocationRequest, error) {
+	payload, err := effects.Payload(in)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the input: %w", err)
+	}
+	req, err := effects.Request(cfg.target(actor, action, s.cfg.system), payload, cfg.metadata)
+	if err != nil {
+		return nil, err
+	}
+	req.Async = cfg.async
+	req.ScheduledTo = cfg.scheduledTo()
+	if caller != nil {
+		req.Caller = &protocol.ActorId{Name: caller.GetName(), System: caller.GetSystem(), Parent: caller.GetParent()}
+	}
+	return req, nil
+}
+
+// timeoutMargin is added to the caller's remaining time to make the
+// proxy's time limit: the caller's own deadline then always ends the call
+// first, and the caller sees its context's error, not the proxy's.
+const timeoutMargin = 100 * time.Millisecond
+
+// setTimeout turns ctx's deadline into the proxy's time limit, so a call
+// the caller stopped waiting for does not run on for a minute.
+func setTimeout(ctx context.Context, req *protocol.InvocationRequest) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return
+	}
+	if _, set := req.Metadata[protocol.RequestTimeoutKey]; set {
+		return
+	}
+	ms := max((time.Until(dl) + timeoutMargin).Milliseconds(), 1)
+	if req.Metadata == nil {
+		req.Metadata = map[string]string{}
+	}
+	req.Metadata[protocol.RequestTimeoutKey] = strconv.FormatInt(ms, 10)
+}
+
+func decodeReply(actor, action string, resp *protocol.InvocationResponse, out proto.Message) error {
+	v := resp.GetValue()
+	if v == nil || (v.GetTypeUrl() == "" && len(v.GetValue()) == 0) {
+		// No payload, or the empty Any a built-in get answers for an
+		// actor that has no state yet: there is nothing to decode.
+		return nil
+	}
+	if v.GetTypeUrl() == statusURL {
+		return actionError(actor, action, v.GetValue())
+	}
+	if out == nil {
+		return nil
+	}
+	if want := protocol.TypeURL(out.ProtoReflect().Descriptor().FullName()); v.GetTypeUrl() != want {
+		return &Error{Code: CodeInvalid, Actor: actor, Action: action,
+			Message: fmt.Sprintf("the reply is %s, but out is %s", v.GetTypeUrl(), want)}
+	}
+	if err := proto.Unmarshal(v.GetValue(), out); err != nil {
+		return &Error{Code: CodeInvalid, Actor: actor, Action: action, Message: "decoding the reply: " + err.Error(), cause: err}
+	}
+	return nil
+}
+
+// actionError reads the error reply a host sends for a failed action (see
+// failed in host.go).
+func actionError(actor, action string, b []byte) *Error {
+	var st protocol.RequestStatus
+	if err := proto.Unmarshal(b, &st); err != nil {
+		return &Error{Code: CodeAction, Actor: actor, Action: action, Message: "undecodable error reply: " + err.Error(), cause: err}
+	}
+	code := CodeAction
+	if st.GetStatus() == protocol.Status_ACTOR_NOT_FOUND {
+		code = CodeNotFound
+	}
+	return &Error{Code: code, Actor: actor, Action: action, Message: st.GetMessage()}
+}
+
+// backendError turns a backend's error into an *Error. A call whose
+// context ended is CodeCanceled and wraps the context's error, whatever
+// the backend made of it.
+func backendError(ctx context.Context, actor, action string, err error) *Error {
+	if cerr := contextError(ctx, err); cerr != nil {
+		return canceled(actor, action, cerr)
+	}
+	return &Error{Code: codeOf(err), Actor: actor, Action: action, Message: messageOf(err), cause: err}
+}
+
+// messageOf is the part of a backend error worth showing: the proxy's own
+// message without the transport's framing.
+func messageOf(err error) string {
+	var se *transport.StatusError
+	if errors.As(err, &se) && se.Message != "" {
+		return se.Message
+	}
+	var re *runtime.Error
+	if errors.As(err, &re) {
+		return re.Message
+	}
+	return err.Error()
+}
+
+// codeOf classifies an error from a backend.
+func codeOf(err error) Code {
+	var st interface{ ProtocolStatus() protocol.Status }
+	var se *transport.StatusError
+	switch {
+	case errors.Is(err, transport.ErrUnavailable):
+		return CodeUnavailable
+	case errors.As(err, &se):
+		if se.Status == protocol.Status_ACTOR_NOT_FOUND {
+			return CodeNotFound
+		}
+		return CodeProxy
+	case errors.As(err, &st):
+		if st.ProtocolStatus() == protocol.Status_ACTOR_NOT_FOUND {
+			return CodeNotFound
+		}
+	}
+	return CodeProxy
+}
+
+// Spawn creates instance, an instance of the unnamed actor named actor. It
+// does not activate it: that happens at its first invocation. Invoking
+// with the Instance option spawns lazily instead.
+func (s *System) Spawn(ctx context.Context, actor, instance string, opts ...SpawnOption) error {
+	var c spawnConfig
+	for _, o := range opts {
+		o.applySpawn(&c)
+	}
+	if actor == "" || instance == "" {
+		return &Error{Code: CodeInvalid, Actor: actor, Message: "Spawn needs an actor and an instance name"}
+	}
+	if c.revision < 0 {
+		return &Error{Code: CodeInvalid, Actor: instance, Message: fmt.Sprintf("Revision(%d) must not be negative", c.revision)}
+	}
+	req := &protocol.SpawnRequest{Actors: []*protocol.ActorId{{Name: instance, System: s.cfg.system, Parent: actor}}}
+	if err := s.back.spawn(ctx, req, c.revision); err != nil {
+		return backendError(ctx, instance, "", err)
+	}
+	return nil
+}
+
+// State reads an actor's current state into out, through the proxy's
+// built-in "get" action. out is left as it is when the actor has no state
+// yet. The options Instance and InSystem address the actor.
+func (s *System) State(ctx context.Context, actor string, out proto.Message, opts ...EffectOption) error {
+	iopts := make([]InvokeOption, len(opts))
+	for i, o := range opts {
+		iopts[i] = o
+	}
+	return s.invoke(ctx, nil, actor, protocol.GetActions[0], nil, out, iopts)
+}
+
+type proxyBackend struct {
+	client *transport.ProxyClient
+}
+
+func (p proxyBackend) invoke(ctx context.Context, req *protocol.InvocationRequest) (*protocol.InvocationResponse, error) {
+	return p.client.Invoke(ctx, req.GetSystem().GetName(), req.GetActor().GetId().GetName(), req)
+}
+
+func (p proxyBackend) spawn(ctx context.Context, req *protocol.SpawnRequest, revision int64) error {
+	resp, err := p.client.Spawn(ctx, req.GetActors()[0].GetSystem(), req, revision)
+	if err == nil && resp.GetStatus().GetStatus() != protocol.Status_OK {
+		err = fmt.Errorf("proxy refused the spawn: %s", resp.GetStatus().GetMessage())
+	}
+	return err
+}
+
+type engineBackend struct{ e *runtime.Engine }
+
+func (b engineBackend) invoke(ctx context.Context, req *protocol.InvocationRequest) (*protocol.InvocationResponse, error) {
+	return b.e.Invoke(ctx, req)
+}
+
+func (b engineBackend) spawn(ctx context.Context, req *protocol.SpawnRequest, revision int64) error {
+	_, err := b.e.Spawn(ctx, req, revision)
+	return err
+}

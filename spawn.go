@@ -1,0 +1,213 @@
+package spawn
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/signal"
+	"reflect"
+	"sync"
+	"syscall"
+
+	"go.uber.org/zap"
+
+	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/reflectx"
+	"github.com/spawn-go/spawn/registry"
+	"github.com/spawn-go/spawn/runtime"
+	"github.com/spawn-go/spawn/state"
+	"github.com/spawn-go/spawn/transport"
+)
+
+// Version is the version of this SDK, sent to the proxy at registration.
+const Version = "0.1.0"
+
+// spawnTypes tell the registry and reflectx which types are this package's.
+var spawnTypes = reflectx.Types{
+	Actor:   reflect.TypeFor[Actor](),
+	Action:  reflect.TypeFor[Action](),
+	Context: reflect.TypeFor[Context](),
+	Tick:    reflect.TypeFor[Tick](),
+	Value:   reflect.TypeFor[Value](),
+}
+
+// Run starts the actors, serves them until the program gets SIGINT or
+// SIGTERM, then stops gracefully: in-flight invocations finish and, on
+// the embedded runtime, state is saved. Options may be passed among the
+// actors. Run returns nil after a clean stop, so a main reads:
+//
+//	func main() {
+//		if err := spawn.Run(&Joe{}); err != nil {
+//			log.Fatal(err)
+//		}
+//	}
+func Run(args ...any) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	sys, err := Start(ctx, args...)
+	if err != nil {
+		return err
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		sys.log.Info("spawn: stopping", zap.String("system", sys.cfg.system))
+	case serveErr = <-sys.serveErr:
+	}
+	stop()
+	sctx, cancel := context.WithTimeout(context.Background(), sys.cfg.stopTimeout)
+	defer cancel()
+	return errors.Join(serveErr, sys.Stop(sctx))
+}
+
+// Validate checks actor definitions the way Start does, without starting
+// anything. Use it in a test to catch definition mistakes early:
+//
+//	if err := spawn.Validate(&Joe{}); err != nil { t.Fatal(err) }
+func Validate(actors ...any) error {
+	_, err := registry.Build(spawnTypes, actors)
+	return validationError(err)
+}
+
+// Registration returns the RegistrationRequest that Start would send to
+// the proxy for actors in the actor system named system (DefaultSystem
+// when empty), for golden tests and tooling. It validates the actors as
+// Start does and fails with the same *ValidationError; it starts nothing.
+func Registration(system string, actors ...any) (*protocol.RegistrationRequest, error) {
+	if system == "" {
+		system = DefaultSystem
+	}
+	table, err := registry.Build(spawnTypes, actors)
+	if err != nil {
+		return nil, validationError(err)
+	}
+	return table.Registration(system, serviceInfo()), nil
+}
+
+func serviceInfo() *protocol.ServiceInfo {
+	return &protocol.ServiceInfo{
+		ServiceName:           "spawn-go",
+		ServiceVersion:        Version,
+		ServiceRuntime:        "go",
+		SupportLibraryName:    "spawn-go",
+		SupportLibraryVersion: Version,
+		ProtocolMajorVersion:  protocol.MajorVersion,
+		ProtocolMinorVersion:  protocol.MinorVersion,
+	}
+}
+
+// System is a running set of actors: registered with a Spawn proxy, or
+// served by the embedded runtime. Use it to invoke actors and to stop.
+type System struct {
+	cfg  config
+	log  *zap.Logger
+	host *host
+	back backend
+
+	// With a proxy: the client that calls it, the host endpoint it calls,
+	// and the watch that registers again after the proxy restarts.
+	client    *transport.ProxyClient
+	server    *transport.Server
+	hostAddr  net.Addr
+	serveErr  chan error
+	served    chan struct{} // closed when the host endpoint's Serve returned
+	stopWatch context.CancelFunc
+	watchDone chan struct{}
+
+	// Embedded: the runtime and its store.
+	engine *runtime.Engine
+	store  state.Store
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Start validates the actors, starts serving them and registers them, then
+// returns. ctx bounds start-up only: registration is retried while the
+// proxy is unreachable until ctx ends. The System runs until Stop.
+//
+// With no actors, Start returns a System that only calls actors served
+// elsewhere.
+func Start(ctx context.Context, args ...any) (*System, error) {
+	var actors []any
+	var opts []Option
+	for _, a := range args {
+		if o, ok := a.(Option); ok {
+			opts = append(opts, o)
+			continue
+		}
+		actors = append(actors, a)
+	}
+	cfg, err := loadConfig(os.Getenv, opts)
+	if err != nil {
+		return nil, err
+	}
+	table, err := registry.Build(spawnTypes, actors)
+	if err != nil {
+		return nil, validationError(err)
+	}
+	s := &System{cfg: cfg, log: cfg.logger, serveErr: make(chan error, 1)}
+	s.host = &host{table: table, sys: s, log: s.log}
+	reg := table.Registration(cfg.system, serviceInfo())
+	if cfg.mode == modeProxy {
+		err = s.startWithProxy(ctx, reg)
+	} else {
+		err = s.startEmbedded(ctx, reg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range table.Definitions() {
+		for _, w := range d.Warnings {
+			s.log.Warn("spawn: "+w, zap.String("actor", d.Name))
+		}
+	}
+	where := "the embedded runtime"
+	if !s.Embedded() {
+		where = "the proxy at " + cfg.proxyAddr
+	}
+	s.log.Info("spawn: actors registered", zap.String("system", cfg.system), zap.Strings("actors", table.Names()), zap.String("on", where))
+	return s, nil
+}
+
+// Stop stops serving. In-flight invocations finish first, as far as ctx
+// allows; on the embedded runtime every actor is deactivated and its state
+// saved. Stop is safe to call more than once.
+func (s *System) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		if s.stopWatch != nil {
+			s.stopWatch()
+			<-s.watchDone
+		}
+		var errs []error
+		if s.server != nil {
+			errs = append(errs, s.server.Shutdown(ctx))
+			<-s.served
+		}
+		if s.client != nil {
+			s.client.CloseIdleConnections()
+		}
+		if s.engine != nil {
+			errs = append(errs, s.engine.Close(ctx))
+		}
+		if s.store != nil {
+			errs = append(errs, s.store.Close())
+		}
+		_ = s.log.Sync()
+		s.stopErr = errors.Join(errs...)
+	})
+	return s.stopErr
+}
+
+// Name returns the actor system's name.
+func (s *System) Name() string { return s.cfg.system }
+
+// Embedded reports whether the actors run on the embedded runtime, in
+// this process, rather than with a Spawn proxy.
+func (s *System) Embedded() bool { return s.engine != nil }
+
+// HostAddress returns the address the host endpoint listens on, or nil
+// when it has none: on the embedded runtime, in a System that only calls
+// actors, and with WithMount.
+func (s *System) HostAddress() net.Addr { return s.hostAddr }
