@@ -8,9 +8,9 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
-	"github.com/spawn-go/spawn/registry"
 	"github.com/spawn-go/spawn/internal/testpb"
 	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/registry"
 )
 
 type benchCounter struct {

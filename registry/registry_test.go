@@ -9,8 +9,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/spawn-go/spawn/internal/testpb"
-	"github.com/spawn-go/spawn/reflectx"
 	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/reflectx"
 )
 
 // Stand-ins for the spawn package's types: the registry only compares them.

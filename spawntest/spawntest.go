@@ -14,9 +14,9 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/spawn-go/spawn"
-	"github.com/spawn-go/spawn/transport"
 	"github.com/spawn-go/spawn/runtime"
 	"github.com/spawn-go/spawn/state"
+	"github.com/spawn-go/spawn/transport"
 )
 
 // Start runs the actors on the embedded runtime with an in-memory store

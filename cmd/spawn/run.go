@@ -14,9 +14,9 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/spawn-go/spawn/transport"
 	"github.com/spawn-go/spawn/runtime"
 	"github.com/spawn-go/spawn/state"
+	"github.com/spawn-go/spawn/transport"
 )
 
 // errUsage marks errors in the command line or environment, which main
