@@ -17,7 +17,11 @@
 //		return &domain.Reply{Response: "ok"}, nil
 //	}
 //
-//	func main() { log.Fatal(spawn.Run(&Joe{Greeter: NewGreeter()})) }
+//	func main() {
+//		if err := spawn.Run(&Joe{Greeter: NewGreeter()}); err != nil {
+//			log.Fatal(err)
+//		}
+//	}
 //
 // Every invocation runs on its own copy of the value given to Run, so
 // calls served in parallel (by different actors, or by a pool) never share
@@ -42,6 +46,11 @@
 //	min_pool=1        pooled actors: instances kept ready (default 1)
 //	max_pool=16       pooled actors: instances at most (default 16)
 //	tag=key:value     an initial tag of the actor; repeatable
+//	action_names=lowerCamel
+//	                  name actions after their methods in lowerCamel case
+//	                  (SetLanguage is called as setLanguage), as callers in
+//	                  other languages expect; the default, go, keeps the
+//	                  method's name
 //
 // A value holding a comma is single-quoted: tag='k:a,b'. An unknown
 // setting is an error, with the nearest known one suggested.
@@ -80,7 +89,8 @@
 // takes and returns messages but no Context, is an error, not silently
 // skipped. Other exported methods are ignored.
 //
-// The action's name is the method's name unless an Action field renames it.
+// The action's name is the method's name (or its lowerCamel form, with
+// action_names=lowerCamel) unless an Action field renames it.
 // An action that takes *anypb.Any receives the payload undecoded. An input
 // of another type than the action takes is refused with an error naming both.
 //
@@ -105,17 +115,27 @@
 // Run and Start register the actors with the Spawn proxy whose address is in
 // PROXY_HTTP_HOST/PROXY_HTTP_PORT (or SPAWN_PROXY_INTERFACE/SPAWN_PROXY_PORT,
 // which the Spawn operator sets), listening for it on
-// USER_FUNCTION_HOST:USER_FUNCTION_PORT (default 0.0.0.0:8090). With no proxy
-// address set they run the actors on the embedded runtime, in-process, with
-// state on local disk (SPAWN_DATA_DIR). PROXY_ACTOR_SYSTEM_NAME names the
-// system (default spawn-system). Options passed among the actors override
+// USER_FUNCTION_HOST:USER_FUNCTION_PORT (default 0.0.0.0:8090), or on a
+// server of your own with WithMount. With no proxy address set they run
+// the actors on the embedded runtime, in-process, with state on local disk
+// (SPAWN_DATA_DIR). PROXY_ACTOR_SYSTEM_NAME names the system (default
+// spawn-system). SPAWN_LOG sets the log level and format (SPAWN_LOG=debug,
+// SPAWN_LOG=json, SPAWN_LOG=off). Options passed among the actors override
 // the environment.
 //
 // # Invoking
 //
 // System.Invoke and Context.Invoke call an action by name; Call calls it by
-// method expression, checked by the compiler. Options make a call async
-// (Async), delayed (Delay, At), target an unnamed actor's instance (Parent,
-// Instance), or add metadata (WithMetadata). A deadline on the context
-// becomes the proxy's time limit for the call.
+// method expression, checked by the compiler (CallValue, for an action
+// that returns a Value, names the reply type). Options make a call async
+// (Async), delayed (Delay, At), target an unnamed actor's instance
+// (Instance) or another actor system (InSystem), or add metadata
+// (WithMetadata). Each option's type says where it applies: an
+// InvokeOption to calls, an EffectOption also to Value.Effect, a
+// RouteOption also to Value.Forward and Value.Pipe.
+//
+// A deadline on the context becomes the proxy's time limit for the call.
+// A call whose context ends returns an *Error with CodeCanceled that wraps
+// the context's error; if it had been sent, the action may have run. CodeOf
+// gives any error's Code.
 package spawn

@@ -193,3 +193,45 @@ func TestUnusedTimerIsWarnedAbout(t *testing.T) {
 		}
 	}
 }
+
+func TestLowerFirst(t *testing.T) {
+	for in, want := range map[string]string{
+		"SetLanguage": "setLanguage",
+		"Get":         "get",
+		"HTTPGet":     "httpGet",
+		"ID":          "id",
+		"X":           "x",
+		"already":     "already",
+		"":            "",
+	} {
+		if got := lowerFirst(in); got != want {
+			t.Errorf("lowerFirst(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+type camel struct {
+	actor `spawn:"action_names=lowerCamel,channel=news:Hear"`
+	_     action `spawn:"method=Init,name=Setup"`
+}
+
+func (*camel) SetLanguage(*context) error        { return nil }
+func (*camel) Init(*context) error               { return nil }
+func (*camel) Hear(*context, *testpb.Text) error { return nil }
+
+func TestLowerCamelNames(t *testing.T) {
+	d := build(t, &camel{})[0]
+	for goName, wire := range map[string]string{"SetLanguage": "setLanguage", "Init": "Setup", "Hear": "hear"} {
+		if h := d.HandlerFor(goName); h == nil || h.Name != wire {
+			t.Errorf("%s is called %v, want %q", goName, h, wire)
+		}
+	}
+	if d.Channels[0].Action != "hear" {
+		t.Errorf("a channel naming the Go method gets its wire name: %v", d.Channels)
+	}
+	if _, err := Build(testTypes, []any{&struct {
+		actor `spawn:"name=x,action_names=snake"`
+	}{}}); err == nil || !strings.Contains(err.Error(), "action_names=snake: write action_names=lowerCamel") {
+		t.Errorf("an unknown naming must be refused with the fix: %v", err)
+	}
+}
