@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/spawn-go/spawn"
-	"github.com/spawn-go/spawn/examples/internal/domain"
+	"github.com/spawn-go/spawn/examples/domain"
 )
 
 // Joe learns programming languages and remembers them. It has the parts

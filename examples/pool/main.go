@@ -23,7 +23,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/spawn-go/spawn"
-	"github.com/spawn-go/spawn/examples/internal/domain"
+	"github.com/spawn-go/spawn/examples/domain"
 )
 
 // calls is how many calls the program makes at once: as many as the pool

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/spawn-go/spawn"
-	"github.com/spawn-go/spawn/examples/internal/domain"
+	"github.com/spawn-go/spawn/examples/domain"
 )
 
 // auditDelay is how long after closing time the auditor comes.

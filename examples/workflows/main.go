@@ -24,7 +24,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/spawn-go/spawn"
-	"github.com/spawn-go/spawn/examples/internal/domain"
+	"github.com/spawn-go/spawn/examples/domain"
 )
 
 func main() {

@@ -350,7 +350,7 @@ const file_domain_proto_rawDesc = "" +
 	"\x05Count\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\x03R\x05value\"\x1a\n" +
 	"\x04Note\x12\x12\n" +
-	"\x04text\x18\x01 \x01(\tR\x04textB;Z9github.com/spawn-go/spawn/examples/internal/domain;domainb\x06proto3"
+	"\x04text\x18\x01 \x01(\tR\x04textB2Z0github.com/spawn-go/spawn/examples/domain;domainb\x06proto3"
 
 var (
 	file_domain_proto_rawDescOnce sync.Once
