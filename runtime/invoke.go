@@ -2,13 +2,12 @@ package runtime
 
 import (
 	"context"
-	"maps"
 	"strconv"
 	"time"
 
 	"go.uber.org/zap"
-	"google.golang.org/protobuf/proto"
 
+	"github.com/spawn-go/spawn/effects"
 	"github.com/spawn-go/spawn/protocol"
 )
 
@@ -153,7 +152,7 @@ func (e *Engine) startWorkflow(req *protocol.InvocationRequest, r result) *proto
 	wf := r.resp.GetWorkflow()
 	e.sideEffects(req, wf.GetEffects())
 	e.broadcast(r.self, wf.GetBroadcast())
-	return routeRequest(req, r.self, r.resp)
+	return effects.Next(req, r.self, r.resp)
 }
 
 // runAsyncWorkflow carries out the workflow of an async invocation's reply.
@@ -211,21 +210,13 @@ func requestTimeout(md map[string]string) (time.Duration, error) {
 
 // sideEffects starts each effect's invocation detached, with the source's
 // metadata merged under the effect's own (spawn-protocol.md §8.3).
-func (e *Engine) sideEffects(src *protocol.InvocationRequest, effects []*protocol.SideEffect) {
-	for _, fx := range effects {
-		r := fx.GetRequest()
-		if r.GetSystem().GetName() == "" || r.GetActor().GetId().GetName() == "" {
-			e.log.Error("side effect dropped: its request needs system.name and actor.id.name",
-				zap.String("source", src.GetActor().GetId().GetName()))
+func (e *Engine) sideEffects(src *protocol.InvocationRequest, fxs []*protocol.SideEffect) {
+	for _, fx := range fxs {
+		r, err := effects.EffectRequest(src, fx)
+		if err != nil {
+			e.log.Error("side effect dropped", zap.String("source", src.GetActor().GetId().GetName()), zap.Error(err))
 			continue
 		}
-		r = proto.CloneOf(r)
-		md := maps.Clone(src.GetMetadata())
-		if md == nil {
-			md = make(map[string]string, len(r.GetMetadata()))
-		}
-		maps.Copy(md, r.GetMetadata())
-		r.Metadata = md
 		started := e.goTracked(func() {
 			if _, err := e.invoke(e.base, r, call{}); err != nil {
 				e.log.Error("side effect failed", zap.String("actor", r.GetActor().GetId().GetName()),
@@ -236,41 +227,6 @@ func (e *Engine) sideEffects(src *protocol.InvocationRequest, effects []*protoco
 			e.log.Warn("side effect dropped: engine closing", zap.String("actor", r.GetActor().GetId().GetName()))
 		}
 	}
-}
-
-// routeRequest builds the invocation a pipe or forward asks for, or returns
-// nil (spawn-protocol.md §8.4). A pipe passes on the source's output, a
-// forward its input.
-func routeRequest(src *protocol.InvocationRequest, self *protocol.ActorId, resp *protocol.ActorInvocationResponse) *protocol.InvocationRequest {
-	routing := resp.GetWorkflow().GetRouting()
-	if routing == nil {
-		return nil
-	}
-	var actor, action, ref string
-	next := &protocol.InvocationRequest{}
-	switch r := routing.(type) {
-	case *protocol.Workflow_Pipe:
-		actor, action, ref = r.Pipe.GetActor(), r.Pipe.GetActionName(), r.Pipe.GetRegisterRef()
-		switch p := resp.GetPayload().(type) {
-		case *protocol.ActorInvocationResponse_Value:
-			next.Payload = &protocol.InvocationRequest_Value{Value: p.Value}
-		case *protocol.ActorInvocationResponse_Noop:
-			next.Payload = &protocol.InvocationRequest_Noop{Noop: p.Noop}
-		}
-	case *protocol.Workflow_Forward:
-		actor, action, ref = r.Forward.GetActor(), r.Forward.GetActionName(), r.Forward.GetRegisterRef()
-		next.Payload = src.GetPayload()
-	default:
-		return nil
-	}
-	sys := self.GetSystem()
-	next.System = &protocol.ActorSystem{Name: sys}
-	next.Actor = &protocol.Actor{Id: &protocol.ActorId{Name: actor, System: sys}}
-	next.ActionName = action
-	next.Metadata = src.GetMetadata()
-	next.Caller = &protocol.ActorId{Name: self.GetName(), System: sys}
-	next.RegisterRef = ref
-	return next
 }
 
 // State returns the current state and tags of an actor, activating it if

@@ -5,6 +5,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/spawn-go/spawn/effects"
 	"github.com/spawn-go/spawn/protocol"
 )
 
@@ -70,19 +71,7 @@ func (e *Engine) broadcast(publisher *protocol.ActorId, b *protocol.Broadcast) {
 	subs := e.topics[topic]
 	e.mu.Unlock()
 	for _, s := range subs {
-		req := &protocol.InvocationRequest{
-			System:     &protocol.ActorSystem{Name: s.id.GetSystem()},
-			Actor:      &protocol.Actor{Id: &protocol.ActorId{Name: s.id.GetName(), System: s.id.GetSystem()}},
-			ActionName: s.action,
-			Async:      true,
-			Caller:     publisher,
-		}
-		switch p := b.GetPayload().(type) {
-		case *protocol.Broadcast_Value:
-			req.Payload = &protocol.InvocationRequest_Value{Value: p.Value}
-		case *protocol.Broadcast_Noop:
-			req.Payload = &protocol.InvocationRequest_Noop{Noop: p.Noop}
-		}
+		req := effects.Delivery(publisher, s.id, s.action, b)
 		if _, err := e.invoke(e.base, req, call{}); err != nil {
 			e.log.Error("broadcast delivery failed", zap.String("topic", topic), zap.String("subscriber", s.id.GetName()), zap.Error(err))
 		}
