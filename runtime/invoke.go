@@ -15,9 +15,6 @@ import (
 // follows forever.
 const maxHops = 32
 
-// requestTimeoutKey is the metadata key holding a sync call's timeout in ms.
-const requestTimeoutKey = "request-timeout"
-
 // call carries what an internal invocation needs beyond its request.
 type call struct {
 	// hops counts the pipes and forwards that led to this invocation.
@@ -197,13 +194,13 @@ func (e *Engine) checkSystem(sys string) error {
 }
 
 func requestTimeout(md map[string]string) (time.Duration, error) {
-	v, ok := md[requestTimeoutKey]
+	v, ok := md[protocol.RequestTimeoutKey]
 	if !ok {
 		return 0, nil
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, errorf("metadata %s=%q: want a positive integer number of milliseconds", requestTimeoutKey, v)
+		return 0, errorf("metadata %s=%q: want a positive integer number of milliseconds", protocol.RequestTimeoutKey, v)
 	}
 	return ms(n), nil
 }

@@ -130,7 +130,7 @@ func TestMailboxOrder(t *testing.T) {
 }
 
 func TestBuiltinGet(t *testing.T) {
-	for _, action := range getActions {
+	for _, action := range protocol.GetActions {
 		t.Run(action, func(t *testing.T) {
 			v := newEnv(t, newHost(nil))
 			v.register(newActor("a", stateful, initialState(str("current"), nil), actions("other")))
@@ -155,7 +155,7 @@ func TestBuiltinGet(t *testing.T) {
 	t.Run("overridden", func(t *testing.T) {
 		v := newEnv(t, newHost(nil))
 		v.register(newActor("a", stateful, actions("getState")))
-		for _, action := range getActions {
+		for _, action := range protocol.GetActions {
 			v.invoke(req("a", action, nil))
 			v.host.waitN(t, 1, called("a", action))
 		}

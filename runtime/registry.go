@@ -14,24 +14,12 @@ import (
 	"github.com/spawn-go/spawn/protocol"
 )
 
-// Proxy identity announced to hosts. The protocol version is the one the
-// real proxy announces, so hosts treat the engine as that proxy.
+// Proxy identity announced to hosts, beside the protocol version the real
+// proxy announces, so that hosts treat the engine as that proxy.
 const (
-	protocolMajor = 1
-	protocolMinor = 2
-	proxyName     = "spawn-go"
-	proxyVersion  = "runtime"
+	proxyName    = "spawn-go"
+	proxyVersion = "runtime"
 )
-
-// Names with a meaning to the proxy (spawn-protocol.md §5).
-var (
-	getActions  = []string{"get", "Get", "get_state", "getState", "GetState"}
-	initActions = []string{"init", "Init", "setup", "Setup"}
-)
-
-// defaultReceive is the action a broadcast invokes when the subscriber's
-// channel names none.
-const defaultReceive = "receive"
 
 // definition is a registered actor, checked and pre-digested once at
 // registration. It is immutable: re-registering replaces it, and activated
@@ -77,12 +65,12 @@ func (d *definition) accepts(action string) bool {
 	if _, ok := d.actions[action]; ok {
 		return true
 	}
-	return slices.Contains(getActions, action)
+	return slices.Contains(protocol.GetActions, action)
 }
 
 // builtinGet reports whether the engine answers action itself.
 func (d *definition) builtinGet(action string) bool {
-	return !d.overridesGet && slices.Contains(getActions, action)
+	return !d.overridesGet && slices.Contains(protocol.GetActions, action)
 }
 
 // newDefinition checks a (private copy of a) registered actor. Its errors
@@ -147,7 +135,7 @@ func newDefinition(a *protocol.Actor) (*definition, error) {
 			return nil, fmt.Errorf("actor %q has an action with no name", name)
 		}
 		d.actions[n] = struct{}{}
-		if d.initAction == "" && slices.Contains(initActions, n) {
+		if d.initAction == "" && slices.Contains(protocol.InitActions, n) {
 			d.initAction = n
 		}
 	}
@@ -165,7 +153,7 @@ func newDefinition(a *protocol.Actor) (*definition, error) {
 		}
 	}
 	for n := range d.actions {
-		if slices.Contains(getActions, n) {
+		if slices.Contains(protocol.GetActions, n) {
 			d.overridesGet = true
 		}
 	}
@@ -175,7 +163,7 @@ func newDefinition(a *protocol.Actor) (*definition, error) {
 		}
 		act := ch.GetAction()
 		if act == "" {
-			act = defaultReceive
+			act = protocol.ReceiveAction
 		}
 		if s := (subscription{topic: ch.GetTopic(), action: act}); !slices.Contains(d.channels, s) {
 			d.channels = append(d.channels, s)
@@ -266,8 +254,8 @@ func (e *Engine) Register(ctx context.Context, req *protocol.RegistrationRequest
 	return &protocol.RegistrationResponse{
 		Status: okStatus("Accepted"),
 		ProxyInfo: &protocol.ProxyInfo{
-			ProtocolMajorVersion: protocolMajor,
-			ProtocolMinorVersion: protocolMinor,
+			ProtocolMajorVersion: protocol.MajorVersion,
+			ProtocolMinorVersion: protocol.MinorVersion,
 			ProxyName:            proxyName,
 			ProxyVersion:         proxyVersion,
 		},

@@ -6,10 +6,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
-)
 
-// hostPath is the host endpoint the proxy calls to run actor actions.
-const hostPath = "/api/v1/actors/actions"
+	"github.com/spawn-go/spawn/protocol"
+)
 
 // HostHandler runs one encoded ActorInvocation and returns the HTTP status
 // and the encoded ActorInvocationResponse to answer with. The proxy reads
@@ -21,7 +20,7 @@ type HostHandler func(ctx context.Context, body []byte) (status int, resp []byte
 // 200 {"status":"up"}, and anything else is 404. A nil logger logs nothing.
 func NewHostServer(h HostHandler, logger *zap.Logger) *Server {
 	s := newServer(logger)
-	s.echo.POST(hostPath, func(c echo.Context) error {
+	s.echo.POST(protocol.HostPath, func(c echo.Context) error {
 		// The real proxy sends application/octet-stream; hand-written
 		// clients (curl, tests) often send no Content-Type at all.
 		body, rerr := readBody(c, true, maxHostBodyBytes)

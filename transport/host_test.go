@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/spawn-go/spawn/protocol"
 )
 
 func TestHostServer(t *testing.T) {
@@ -33,14 +35,14 @@ func TestHostServer(t *testing.T) {
 		wantBody string
 		called   bool
 	}{
-		{"octet-stream", "POST", hostPath, "application/octet-stream", "inv", 200, "application/octet-stream", "answer", true},
-		{"protobuf", "POST", hostPath, "application/protobuf", "inv", 200, "application/octet-stream", "answer", true},
-		{"parameters", "POST", hostPath, "application/octet-stream; charset=utf-8", "inv", 200, "application/octet-stream", "answer", true},
-		{"no content type", "POST", hostPath, "", "inv", 200, "application/octet-stream", "answer", true},
-		{"handler status", "POST", hostPath, "application/octet-stream", "teapot", http.StatusTeapot, "application/octet-stream", "short and stout", true},
-		{"JSON", "POST", hostPath, "application/json", "{}", 415, "text/plain", `unsupported Content-Type "application/json"`, false},
+		{"octet-stream", "POST", protocol.HostPath, "application/octet-stream", "inv", 200, "application/octet-stream", "answer", true},
+		{"protobuf", "POST", protocol.HostPath, "application/protobuf", "inv", 200, "application/octet-stream", "answer", true},
+		{"parameters", "POST", protocol.HostPath, "application/octet-stream; charset=utf-8", "inv", 200, "application/octet-stream", "answer", true},
+		{"no content type", "POST", protocol.HostPath, "", "inv", 200, "application/octet-stream", "answer", true},
+		{"handler status", "POST", protocol.HostPath, "application/octet-stream", "teapot", http.StatusTeapot, "application/octet-stream", "short and stout", true},
+		{"JSON", "POST", protocol.HostPath, "application/json", "{}", 415, "text/plain", `unsupported Content-Type "application/json"`, false},
 		{"health", "GET", "/health", "", "", 200, "application/json", `{"status":"up"}`, false},
-		{"GET actions", "GET", hostPath, "", "", 404, "text/plain", "Not found!", false},
+		{"GET actions", "GET", protocol.HostPath, "", "", 404, "text/plain", "Not found!", false},
 		{"other path", "POST", "/api/v1/system", "application/octet-stream", "inv", 404, "text/plain", "Not found!", false},
 		{"readiness is a proxy route", "GET", "/health/readiness", "", "", 404, "text/plain", "Not found!", false},
 	}
@@ -81,7 +83,7 @@ func TestHostServer(t *testing.T) {
 func TestHostServerBodyLimit(t *testing.T) {
 	called := false
 	h := NewHostServer(func(context.Context, []byte) (int, []byte) { called = true; return 200, nil }, nil).Handler()
-	rec := serve(t, h, "POST", hostPath, "application/octet-stream", make([]byte, maxHostBodyBytes+1))
+	rec := serve(t, h, "POST", protocol.HostPath, "application/octet-stream", make([]byte, maxHostBodyBytes+1))
 	if rec.Code != http.StatusRequestEntityTooLarge || called {
 		t.Errorf("code %d, handler called %v; want 413 without a call", rec.Code, called)
 	}
@@ -93,7 +95,7 @@ func TestHostServerBodyLimit(t *testing.T) {
 func TestHostServerTakesLargerBodiesThanTheProxyAPI(t *testing.T) {
 	var got int
 	h := NewHostServer(func(_ context.Context, b []byte) (int, []byte) { got = len(b); return 200, nil }, nil).Handler()
-	rec := serve(t, h, "POST", hostPath, "application/octet-stream", make([]byte, maxBodyBytes+1))
+	rec := serve(t, h, "POST", protocol.HostPath, "application/octet-stream", make([]byte, maxBodyBytes+1))
 	if rec.Code != http.StatusOK || got != maxBodyBytes+1 {
 		t.Errorf("code %d, handler got %d bytes; want 200 and all %d", rec.Code, got, maxBodyBytes+1)
 	}

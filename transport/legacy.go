@@ -31,9 +31,6 @@ var (
 	invocationChannelPath = []protowire.Number{2, 6, 1}
 )
 
-// legacyAction is the action an old-protocol channel subscription invokes.
-const legacyAction = "receive"
-
 // decodeRegistration decodes a RegistrationRequest, accepting old-protocol
 // channel_group strings. It also returns how many it converted. The request
 // is never nil, so that errors can name its type.
@@ -143,13 +140,15 @@ func isChannel(v []byte) bool {
 	return len(topic) > 0
 }
 
-// legacyChannel encodes Channel{topic: topic, action: "receive"}.
+// legacyChannel encodes Channel{topic: topic, action: "receive"}: an old
+// subscription names no action, and receive is what a channel without one
+// invokes.
 func legacyChannel(topic []byte) []byte {
 	out := make([]byte, 0, protowire.SizeTag(1)+protowire.SizeBytes(len(topic))+
-		protowire.SizeTag(2)+protowire.SizeBytes(len(legacyAction)))
+		protowire.SizeTag(2)+protowire.SizeBytes(len(protocol.ReceiveAction)))
 	out = protowire.AppendTag(out, 1, protowire.BytesType)
 	out = protowire.AppendBytes(out, topic)
 	out = protowire.AppendTag(out, 2, protowire.BytesType)
-	out = protowire.AppendBytes(out, []byte(legacyAction))
+	out = protowire.AppendString(out, protocol.ReceiveAction)
 	return out
 }

@@ -33,13 +33,6 @@ type ProxyAPI interface {
 	State(ctx context.Context, id *protocol.ActorId) (*protocol.ActorState, error)
 }
 
-// Protocol version spoken by this proxy API when the ProxyAPI leaves
-// proxy_info unset: the one the real proxy announces.
-const (
-	protocolMajor = 1
-	protocolMinor = 2
-)
-
 // InstanceHeader is the response header in which spawn-go's proxy names
 // its current run. The real Spawn proxy sends none.
 const InstanceHeader = "Spawn-Proxy-Instance"
@@ -116,8 +109,8 @@ func (r *proxyRoutes) register(c echo.Context) error {
 	}
 	if resp.ProxyInfo == nil {
 		resp.ProxyInfo = &protocol.ProxyInfo{
-			ProtocolMajorVersion: protocolMajor,
-			ProtocolMinorVersion: protocolMinor,
+			ProtocolMajorVersion: protocol.MajorVersion,
+			ProtocolMinorVersion: protocol.MinorVersion,
 			ProxyName:            "spawn-go",
 			ProxyVersion:         moduleVersion(),
 		}

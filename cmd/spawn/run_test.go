@@ -15,8 +15,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
-	"github.com/spawn-go/spawn/transport"
 	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/transport"
 )
 
 func envMap(m map[string]string) func(string) string {
