@@ -41,100 +41,150 @@ func (e *Engine) Invoke(ctx context.Context, req *protocol.InvocationRequest) (*
 	return e.invoke(ctx, req, call{})
 }
 
+// invoke checks req, then queues it on its actor the way its flags ask:
+// scheduled, async, or sync with the workflow of the reply.
 func (e *Engine) invoke(ctx context.Context, req *protocol.InvocationRequest, c call) (*protocol.InvocationResponse, error) {
-	key, err := e.target(req)
+	key, timeout, err := e.resolve(req)
 	if err != nil {
 		return nil, err
+	}
+	switch {
+	case req.GetScheduledTo() != 0:
+		return e.invokeScheduled(ctx, key, req)
+	case req.GetAsync():
+		return e.invokeAsync(key, req, c)
+	default:
+		return e.invokeSync(ctx, key, req, timeout, c.hops)
+	}
+}
+
+// resolve returns the registry key of req's actor and the timeout its
+// metadata sets for a sync call (0 for none). It spawns the actor first
+// when req names a register_ref, and fails for an unknown actor or action.
+func (e *Engine) resolve(req *protocol.InvocationRequest) (actorKey, time.Duration, error) {
+	key, err := e.target(req)
+	if err != nil {
+		return actorKey{}, 0, err
 	}
 	timeout, err := requestTimeout(req.GetMetadata())
 	if err != nil {
-		return nil, err
+		return actorKey{}, 0, err
 	}
 	if ref := req.GetRegisterRef(); ref != "" {
 		if err := e.spawnRef(key, ref); err != nil {
-			return nil, err
+			return actorKey{}, 0, err
 		}
 	}
 	d, err := e.definition(key)
 	if err != nil {
-		return nil, err
+		return actorKey{}, 0, err
 	}
 	if !d.accepts(req.GetActionName()) {
-		return nil, unknownAction(d, req.GetActionName())
+		return actorKey{}, 0, unknownAction(d, req.GetActionName())
 	}
+	return key, timeout, nil
+}
 
-	if req.GetScheduledTo() != 0 {
-		if err := e.schedule(ctx, req); err != nil {
-			return nil, err
-		}
-		// Like the real proxy, activate the actor now.
-		if err := e.deliver(key, &message{kind: msgActivate, ctx: e.base}); err != nil {
-			e.log.Warn("activation for a scheduled invocation failed", zap.Stringer("actor", key), zap.Error(err))
-		}
-		return okResponse(req), nil
+// invokeScheduled stores req for its time and answers at once.
+func (e *Engine) invokeScheduled(ctx context.Context, key actorKey, req *protocol.InvocationRequest) (*protocol.InvocationResponse, error) {
+	if err := e.schedule(ctx, req); err != nil {
+		return nil, err
 	}
+	// Like the real proxy, activate the actor now.
+	if err := e.deliver(key, &message{kind: msgActivate, ctx: e.base}); err != nil {
+		e.log.Warn("activation for a scheduled invocation failed", zap.Stringer("actor", key), zap.Error(err))
+	}
+	return okResponse(req), nil
+}
 
-	if req.GetAsync() {
-		m := &message{kind: msgInvoke, ctx: e.base, req: req}
-		m.after = func(r result) {
-			if r.err != nil {
-				e.log.Error("async invocation failed", zap.Stringer("actor", key), zap.String("action", req.GetActionName()), zap.Error(r.err))
-			} else if wf := r.resp.GetWorkflow(); wf != nil {
-				// Off the worker: routing may need this very actor.
-				if !e.goTracked(func() { e.runAsyncWorkflow(req, r, c.hops) }) {
-					e.log.Warn("workflow dropped: engine closing", zap.Stringer("actor", key))
-				}
+// invokeAsync queues req and answers once it is queued.
+func (e *Engine) invokeAsync(key actorKey, req *protocol.InvocationRequest, c call) (*protocol.InvocationResponse, error) {
+	m := &message{kind: msgInvoke, ctx: e.base, req: req, after: e.afterAsync(key, req, c)}
+	if err := e.deliver(key, m); err != nil {
+		return nil, err
+	}
+	return okResponse(req), nil
+}
+
+// afterAsync returns what the worker runs once it has handled the async
+// invocation req: failures are logged, since nobody waits for them, and the
+// workflow starts.
+func (e *Engine) afterAsync(key actorKey, req *protocol.InvocationRequest, c call) func(result) {
+	return func(r result) {
+		if r.err != nil {
+			e.log.Error("async invocation failed", zap.Stringer("actor", key), zap.String("action", req.GetActionName()), zap.Error(r.err))
+		} else if r.resp.GetWorkflow() != nil {
+			// Off the worker: routing may need this very actor.
+			if !e.goTracked(func() { e.runAsyncWorkflow(req, r, c.hops) }) {
+				e.log.Warn("workflow dropped: engine closing", zap.Stringer("actor", key))
 			}
-			if c.onDone != nil {
-				c.onDone(r.err)
-			}
 		}
-		if err := e.deliver(key, m); err != nil {
-			return nil, err
+		if c.onDone != nil {
+			c.onDone(r.err)
 		}
-		return okResponse(req), nil
 	}
+}
 
+// invokeSync runs req, then its workflow, and answers with the reply of
+// the last actor of the pipe or forward chain. timeout, when not 0, bounds
+// the whole chain.
+func (e *Engine) invokeSync(ctx context.Context, key actorKey, req *protocol.InvocationRequest, timeout time.Duration, hops int) (*protocol.InvocationResponse, error) {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
+	r, err := e.await(ctx, key, req)
+	if err != nil {
+		return nil, err
+	}
+	// The workflow runs on the caller's goroutine, not the actor's, so
+	// the actor is free for the next message, a pipe to itself included.
+	if next := e.startWorkflow(req, r); next != nil {
+		return e.route(ctx, req, next, hops)
+	}
+	return replyResponse(req, r.resp), nil
+}
+
+// await queues req on the actor and waits for the host's reply.
+func (e *Engine) await(ctx context.Context, key actorKey, req *protocol.InvocationRequest) (result, error) {
 	m := &message{kind: msgInvoke, ctx: ctx, req: req, done: make(chan struct{})}
 	if err := e.deliver(key, m); err != nil {
-		return nil, err
+		return result{}, err
 	}
 	select {
 	case <-m.done:
+		return m.res, m.res.err
 	case <-ctx.Done():
-		return nil, errorf("invocation of actor %q action %q: %v", key.name, req.GetActionName(), ctx.Err())
+		return result{}, errorf("invocation of actor %q action %q: %v", key.name, req.GetActionName(), ctx.Err())
 	}
-	r := m.res
-	if r.err != nil {
-		return nil, r.err
-	}
+}
 
-	// The workflow runs on the caller's goroutine, not the actor's, so
-	// the actor is free for the next message, a pipe to itself included.
-	out := okResponse(req)
-	if next := e.startWorkflow(req, r); next != nil {
-		if c.hops >= maxHops {
-			return nil, errorf("actor %q: more than %d pipe/forward hops; is there a routing loop?", key.name, maxHops)
-		}
-		res, err := e.invoke(ctx, next, call{hops: c.hops + 1})
-		if err != nil {
-			return nil, err
-		}
-		out.Payload = res.GetPayload()
-		return out, nil
+// route runs next, the invocation that req's pipe or forward asks for, and
+// answers req with its reply. hops counts the pipes and forwards before req.
+func (e *Engine) route(ctx context.Context, req, next *protocol.InvocationRequest, hops int) (*protocol.InvocationResponse, error) {
+	if hops >= maxHops {
+		return nil, errorf("actor %q: more than %d pipe/forward hops; is there a routing loop?", req.GetActor().GetId().GetName(), maxHops)
 	}
-	switch p := r.resp.GetPayload().(type) {
+	res, err := e.invoke(ctx, next, call{hops: hops + 1})
+	if err != nil {
+		return nil, err
+	}
+	out := okResponse(req)
+	out.Payload = res.GetPayload()
+	return out, nil
+}
+
+// replyResponse answers req with the payload of resp, the host's reply.
+func replyResponse(req *protocol.InvocationRequest, resp *protocol.ActorInvocationResponse) *protocol.InvocationResponse {
+	out := okResponse(req)
+	switch p := resp.GetPayload().(type) {
 	case *protocol.ActorInvocationResponse_Value:
 		out.Payload = &protocol.InvocationResponse_Value{Value: p.Value}
 	case *protocol.ActorInvocationResponse_Noop:
 		out.Payload = &protocol.InvocationResponse_Noop{Noop: p.Noop}
 	}
-	return out, nil
+	return out
 }
 
 // okResponse is a success answering req: it echoes the system and actor.
