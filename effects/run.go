@@ -28,11 +28,17 @@ func EffectRequest(source *protocol.InvocationRequest, fx *protocol.SideEffect) 
 }
 
 // Delivery returns the invocation that brings broadcast b to subscriber,
-// whose channel names action ("" for the default, receive): async, with the
-// publisher as caller and no metadata. The result shares publisher and the
-// payload with its inputs.
+// whose channel names action: async, with the publisher as caller and no
+// metadata. The result shares publisher and the payload with its inputs.
+//
+// The action run is b's action_name when it has one: a host of the older
+// protocol chooses the action of every subscriber that way. Otherwise it
+// is the channel's action, or receive when the channel names none.
 func Delivery(publisher, subscriber *protocol.ActorId, action string, b *protocol.Broadcast) *protocol.InvocationRequest {
-	if action == "" {
+	switch {
+	case b.GetActionName() != "":
+		action = b.GetActionName()
+	case action == "":
 		action = protocol.ReceiveAction
 	}
 	req := &protocol.InvocationRequest{

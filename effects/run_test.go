@@ -134,6 +134,7 @@ func TestDelivery(t *testing.T) {
 	tests := []struct {
 		name          string
 		channelAction string // the subscriber's Channel.action
+		actionName    string // Broadcast.action_name, of the older protocol
 		payload       string
 		wantAction    string
 	}{
@@ -141,6 +142,9 @@ func TestDelivery(t *testing.T) {
 		{name: "noop stays noop", channelAction: "onNews", payload: "noop", wantAction: "onNews"},
 		{name: "no payload stays none", channelAction: "onNews", wantAction: "onNews"},
 		{name: "a channel with no action means receive", payload: "news", wantAction: protocol.ReceiveAction},
+		{name: "older protocol: the publisher's action wins", channelAction: "onNews", actionName: "shout",
+			payload: "news", wantAction: "shout"},
+		{name: "older protocol: over the receive default too", actionName: "shout", payload: "noop", wantAction: "shout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,6 +152,7 @@ func TestDelivery(t *testing.T) {
 			subscriber := &protocol.ActorId{Name: "sub", System: "sys", Parent: "sub-tmpl"}
 			b := broadcastPayload(tt.payload)
 			b.ChannelGroup = "news"
+			b.ActionName = tt.actionName
 			before := proto.CloneOf(b)
 
 			got := effects.Delivery(publisher, subscriber, tt.channelAction, b)

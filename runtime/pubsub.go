@@ -70,10 +70,30 @@ func (e *Engine) broadcast(publisher *protocol.ActorId, b *protocol.Broadcast) {
 	// this slice never change.
 	subs := e.topics[topic]
 	e.mu.Unlock()
-	for _, s := range subs {
+	for _, s := range recipients(subs, b) {
 		req := effects.Delivery(publisher, s.id, s.action, b)
 		if _, err := e.invoke(e.base, req, call{}); err != nil {
-			e.log.Error("broadcast delivery failed", zap.String("topic", topic), zap.String("subscriber", s.id.GetName()), zap.Error(err))
+			e.log.Error("broadcast delivery failed", zap.String("topic", topic), zap.String("subscriber", s.id.GetName()),
+				zap.String("action", req.GetActionName()), zap.Error(err))
 		}
 	}
+}
+
+// recipients returns the subscriptions b is delivered to. When the
+// publisher names the action (older protocol), the subscriptions' actions
+// do not matter, and an actor listening on the topic through several
+// channels runs it once.
+func recipients(subs []subscriber, b *protocol.Broadcast) []subscriber {
+	if b.GetActionName() == "" {
+		return subs
+	}
+	seen := make(map[actorKey]bool, len(subs))
+	out := make([]subscriber, 0, len(subs))
+	for _, s := range subs {
+		if !seen[s.key] {
+			seen[s.key] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }

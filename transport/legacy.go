@@ -20,6 +20,12 @@ import (
 // an old topic string and is rewritten as Channel{topic, action "receive"},
 // the action the old protocol implied. Everything else is copied byte for
 // byte, unknown fields included.
+//
+// The other difference that changes behaviour, Broadcast.action_name
+// (field 2, the action the publisher picks for every subscriber), needs no
+// rewriting: our schema declares it, so it decodes as is, and the runtime
+// honours it. It is not safe to drop: a subscriber would then run its
+// channel's action, which an old host never meant.
 
 // Field numbers on the paths from a request down to Metadata.channel_group.
 var (
