@@ -81,7 +81,7 @@ func (i *instance) handle(m *message) {
 	}
 }
 
-// activate loads the state and runs the init action (spawn-protocol.md §6.1).
+// activate loads the state and runs the init action (docs/protocol.md §7.1).
 // Failures are logged: the actor runs on with the registration's state, as
 // with the real proxy.
 func (i *instance) activate() {
@@ -142,7 +142,7 @@ func (i *instance) load() loaded {
 }
 
 // runInit invokes the actor's init action, if it has one, on the state
-// and tags it was activated with.
+// and tags it was activated with (docs/protocol.md §6.2).
 func (i *instance) runInit(st *anypb.Any, tags map[string]string) {
 	e, d := i.c.e, i.c.def
 	if d.initAction == "" {
@@ -210,8 +210,8 @@ func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest) 
 	return resp, nil
 }
 
-// getReply answers a built-in get the way the host would: the state as the
-// payload, the state and tags unchanged.
+// getReply answers a built-in get (docs/protocol.md §6.1): the state as
+// the payload, the state and tags unchanged.
 func (i *instance) getReply(req *protocol.InvocationRequest) *protocol.ActorInvocationResponse {
 	self := i.c.def.id()
 	st := i.state
@@ -257,7 +257,7 @@ func unknownAction(d *definition, action string) *Error {
 	return notFoundf("action %q not found for actor %q", action, d.key.name)
 }
 
-// apply takes the host's updated context (spawn-protocol.md §6.3): the
+// apply takes the host's updated context (docs/protocol.md §7.2): the
 // state is replaced if present, the tags always (an empty map wipes them).
 func (i *instance) apply(uc *protocol.Context) {
 	if i.c.def.discardState {

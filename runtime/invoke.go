@@ -23,7 +23,7 @@ type call struct {
 	onDone func(error)
 }
 
-// Invoke runs an action on an actor (spawn-protocol.md §4).
+// Invoke runs an action on an actor (docs/protocol.md §5).
 //
 // A sync invocation returns the host's payload, or the payload of the last
 // actor of a pipe or forward chain. An async one returns once the actor is
@@ -85,7 +85,8 @@ func (e *Engine) resolve(req *protocol.InvocationRequest) (actorKey, time.Durati
 	return key, timeout, nil
 }
 
-// invokeScheduled stores req for its time and answers at once.
+// invokeScheduled stores req for its time and answers at once
+// (docs/protocol.md §5.2).
 func (e *Engine) invokeScheduled(ctx context.Context, key actorKey, req *protocol.InvocationRequest) (*protocol.InvocationResponse, error) {
 	if err := e.schedule(ctx, req); err != nil {
 		return nil, err
@@ -161,7 +162,7 @@ func (e *Engine) await(ctx context.Context, key actorKey, req *protocol.Invocati
 }
 
 // route runs next, the invocation that req's pipe or forward asks for, and
-// answers req with its reply. hops counts the pipes and forwards before req.
+// answers req with its reply (docs/protocol.md §9.5). hops counts the pipes and forwards before req.
 func (e *Engine) route(ctx context.Context, req, next *protocol.InvocationRequest, hops int) (*protocol.InvocationResponse, error) {
 	if hops >= maxHops {
 		return nil, errorf("actor %q: more than %d pipe/forward hops; is there a routing loop?", req.GetActor().GetId().GetName(), maxHops)
@@ -193,7 +194,7 @@ func okResponse(req *protocol.InvocationRequest) *protocol.InvocationResponse {
 }
 
 // startWorkflow starts the side effects and the broadcast of the reply r
-// to req, in that order (spawn-protocol.md §8), and returns the invocation
+// to req, in that order (docs/protocol.md §9.1), and returns the invocation
 // its pipe or forward asks for, or nil.
 func (e *Engine) startWorkflow(req *protocol.InvocationRequest, r result) *protocol.InvocationRequest {
 	wf := r.resp.GetWorkflow()
@@ -256,7 +257,7 @@ func requestTimeout(md map[string]string) (time.Duration, error) {
 }
 
 // sideEffects starts each effect's invocation detached, with the source's
-// metadata merged under the effect's own (spawn-protocol.md §8.3).
+// metadata merged under the effect's own (docs/protocol.md §9.4).
 func (e *Engine) sideEffects(src *protocol.InvocationRequest, fxs []*protocol.SideEffect) {
 	for _, fx := range fxs {
 		r, err := effects.EffectRequest(src, fx)

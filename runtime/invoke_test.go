@@ -14,7 +14,7 @@ import (
 	"github.com/spawn-go/spawn/protocol"
 )
 
-// The ActorInvocation follows spawn-protocol.md §4.1 field by field, and
+// The ActorInvocation follows docs/protocol.md §5.3 field by field, and
 // the InvocationResponse echoes the request with the host's payload.
 func TestInvocationFields(t *testing.T) {
 	host := newHost(func(_ context.Context, inv *protocol.ActorInvocation) (*protocol.ActorInvocationResponse, error) {
@@ -162,7 +162,7 @@ func TestBuiltinGet(t *testing.T) {
 	})
 }
 
-// Replies are applied per spawn-protocol.md §6.3.
+// Replies are applied per docs/protocol.md §7.2.
 func TestApplyReply(t *testing.T) {
 	type step struct {
 		state     *anypb.Any // nil: absent in the reply

@@ -55,7 +55,7 @@ func (e *Engine) unsubscribeLocked(actor actorKey, s subscription) {
 
 // broadcast sends b's payload to every subscriber of its topic, the
 // publisher included, as async invocations with the publisher as caller
-// and no metadata (spawn-protocol.md §8.2).
+// and no metadata (docs/protocol.md §9.3).
 func (e *Engine) broadcast(publisher *protocol.ActorId, b *protocol.Broadcast) {
 	if b == nil {
 		return
