@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/spawn-go/spawn/protocol"
 )
 
@@ -98,5 +102,80 @@ func TestHostServerTakesLargerBodiesThanTheProxyAPI(t *testing.T) {
 	rec := serve(t, h, "POST", protocol.HostPath, "application/octet-stream", make([]byte, maxBodyBytes+1))
 	if rec.Code != http.StatusOK || got != maxBodyBytes+1 {
 		t.Errorf("code %d, handler got %d bytes; want 200 and all %d", rec.Code, got, maxBodyBytes+1)
+	}
+}
+
+// The host endpoint mounted on a program's own mux, beside its own routes.
+func TestHostHandler(t *testing.T) {
+	logs, observed := observer.New(zapcore.ErrorLevel)
+	var gotBody []byte
+	handler := func(_ context.Context, body []byte) (int, []byte) {
+		gotBody = body
+		if string(body) == "panic" {
+			panic("boom")
+		}
+		return 0, []byte("answer")
+	}
+	mux := http.NewServeMux()
+	mux.Handle(protocol.HostPath, NewHostHandler(handler, zap.New(logs)))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	// Mounted at the root, the handler sees every other path.
+	root := NewHostHandler(handler, nil)
+
+	tests := []struct {
+		name      string
+		h         http.Handler
+		method    string
+		target    string
+		ct        string
+		body      []byte
+		wantCode  int
+		wantCT    string
+		wantBody  string
+		called    bool
+		wantAllow string
+	}{
+		{name: "invocation", h: mux, method: "POST", target: protocol.HostPath, ct: "application/octet-stream", body: []byte("inv"),
+			wantCode: 200, wantCT: "application/octet-stream", wantBody: "answer", called: true},
+		{name: "no content type", h: mux, method: "POST", target: protocol.HostPath, body: []byte("inv"),
+			wantCode: 200, wantCT: "application/octet-stream", wantBody: "answer", called: true},
+		{name: "JSON", h: mux, method: "POST", target: protocol.HostPath, ct: "application/json", body: []byte("{}"),
+			wantCode: 415, wantCT: "text/plain", wantBody: `unsupported Content-Type "application/json"`},
+		{name: "too large", h: mux, method: "POST", target: protocol.HostPath, ct: "application/octet-stream", body: make([]byte, maxHostBodyBytes+1),
+			wantCode: 413, wantCT: "text/plain", wantBody: "larger than"},
+		{name: "GET", h: mux, method: "GET", target: protocol.HostPath,
+			wantCode: 405, wantCT: "text/plain", wantBody: "POST", wantAllow: "POST"},
+		{name: "panic", h: mux, method: "POST", target: protocol.HostPath, ct: "application/octet-stream", body: []byte("panic"),
+			wantCode: 500, wantCT: "text/plain", wantBody: "internal error", called: true},
+		{name: "the program's own route", h: mux, method: "GET", target: "/healthz", wantCode: 200, wantBody: "ok"},
+		{name: "other path at the root", h: root, method: "POST", target: "/api/v1/system", ct: "application/octet-stream", body: []byte("inv"),
+			wantCode: 404, wantCT: "text/plain", wantBody: "Not found!"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gotBody = nil
+			rec := serve(t, tt.h, tt.method, tt.target, tt.ct, tt.body)
+			if rec.Code != tt.wantCode {
+				t.Errorf("code %d, want %d", rec.Code, tt.wantCode)
+			}
+			if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, tt.wantCT) {
+				t.Errorf("Content-Type %q, want %q", ct, tt.wantCT)
+			}
+			if got := rec.Body.String(); !strings.Contains(got, tt.wantBody) {
+				t.Errorf("body %q, want %q", got, tt.wantBody)
+			}
+			if called := gotBody != nil; called != tt.called {
+				t.Errorf("handler called = %v, want %v", called, tt.called)
+			}
+			if tt.called && !bytes.Equal(gotBody, tt.body) {
+				t.Errorf("handler got %q, want %q", gotBody, tt.body)
+			}
+			if got := rec.Header().Get("Allow"); got != tt.wantAllow {
+				t.Errorf("Allow %q, want %q", got, tt.wantAllow)
+			}
+		})
+	}
+	if observed.FilterMessageSnippet("panicked").Len() != 1 {
+		t.Errorf("the panic was not logged once: %v", observed.All())
 	}
 }

@@ -84,7 +84,7 @@ func (r *proxyRoutes) register(c echo.Context) error {
 	fail := func(code int, msg string) error {
 		return r.writeProto(c, code, &protocol.RegistrationResponse{Status: newStatus(protocol.Status_ERROR, msg)})
 	}
-	body, rerr := readBody(c, false, maxBodyBytes)
+	body, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes)
 	if rerr != nil {
 		return fail(rerr.code, rerr.msg)
 	}
@@ -131,7 +131,7 @@ func (r *proxyRoutes) spawn(c echo.Context) error {
 		}
 		revision = n
 	}
-	body, rerr := readBody(c, false, maxBodyBytes)
+	body, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes)
 	if rerr != nil {
 		return fail(rerr.code, rerr.msg)
 	}
@@ -162,7 +162,7 @@ func (r *proxyRoutes) invoke(c echo.Context) error {
 			Actor:  req.GetActor(),
 		})
 	}
-	body, rerr := readBody(c, false, maxBodyBytes)
+	body, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes)
 	if rerr != nil {
 		return fail(rerr.code, protocol.Status_ERROR, rerr.msg)
 	}

@@ -269,7 +269,6 @@ func serveProxy(ctx context.Context, cfg proxyConfig, engine *runtime.Engine, lo
 		// Serve returns before Shutdown only when the listener fails.
 		return fmt.Errorf("serving the proxy API: %w", err)
 	}
-	srv.SetDraining(true)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	var errs []error
