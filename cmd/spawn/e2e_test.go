@@ -360,9 +360,10 @@ func clientSystem(t *testing.T, port string) *spawn.System {
 
 // childEnv is the test's environment without the variables that configure
 // Spawn programs, so that a developer's settings cannot leak into the
-// children; each child gets its own on top.
+// children; each child gets its own on top. Both children log JSON, whose
+// lines the test looks for.
 func childEnv() []string {
-	var env []string
+	env := []string{"SPAWN_LOG=json"}
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(k, "PROXY_") || strings.HasPrefix(k, "USER_FUNCTION_") || strings.HasPrefix(k, "SPAWN_") {

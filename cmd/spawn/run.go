@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/spawn-go/spawn/internal/logging"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/runtime"
 	"github.com/spawn-go/spawn/state"
@@ -64,22 +65,22 @@ Environment (flags override it):
 		{protocol.EnvHostPort, fmt.Sprintf("host program's port (%d)", protocol.DefaultHostPort)},
 		{protocol.EnvDataDir, "state directory (default: see -data-dir)"},
 		{protocol.EnvStateKey, "base64 AES-256 key for state at rest (openssl rand -base64 32)"},
-		{protocol.EnvLog, `"debug" or "dev" for human-readable debug logs`},
+		{protocol.EnvLog, "log level and format, described below"},
 	} {
 		fmt.Fprintf(&b, "\t%-24s %s\n", v.name, v.help)
 	}
-	b.WriteString("\nFlags:\n")
+	fmt.Fprintf(&b, "\n%s\n\nFlags:\n", logging.Help)
 	return b.String()
 }
 
 // proxyConfig is the configuration of "spawn proxy".
 type proxyConfig struct {
-	port     int
-	system   string
-	hostURL  string
-	dataDir  string
-	memory   bool
-	logLevel string
+	port    int
+	system  string
+	hostURL string
+	dataDir string
+	memory  bool
+	log     logging.Config
 }
 
 // run runs the command line args (without the program name), reading the
@@ -161,7 +162,9 @@ func parseProxyFlags(args []string, env func(string) string, out io.Writer) (pro
 	if cfg.hostURL, err = hostURL(hostAddr); err != nil {
 		return cfg, err
 	}
-	cfg.logLevel = env(protocol.EnvLog)
+	if cfg.log, err = logging.Parse(env); err != nil {
+		return cfg, fmt.Errorf("%w: %v", errUsage, err)
+	}
 	return cfg, nil
 }
 
@@ -196,22 +199,11 @@ func envPort(env func(string) string, name string, def int) (int, error) {
 	return n, nil
 }
 
-func newLogger(level string) (*zap.Logger, error) {
-	switch strings.ToLower(level) {
-	case "debug", "dev", "development":
-		return zap.NewDevelopment()
-	}
-	return zap.NewProduction()
-}
-
 // runProxy runs the runtime until ctx is done, then shuts down in the order
 // that loses nothing: readiness goes down, in-flight requests finish, actors
 // save their state, and the store closes.
 func runProxy(ctx context.Context, cfg proxyConfig, stdout io.Writer) (err error) {
-	logger, err := newLogger(cfg.logLevel)
-	if err != nil {
-		return fmt.Errorf("creating the logger: %w", err)
-	}
+	logger := logging.New(cfg.log)
 	// Syncing a terminal's stderr fails on some systems; there is nothing
 	// left to do about it at exit.
 	defer func() { _ = logger.Sync() }()
