@@ -14,7 +14,9 @@ import (
 
 // EffectRequest returns the invocation a side effect asks for, as the proxy
 // runs it: a copy of the effect's request with the source invocation's
-// metadata merged under the effect's own.
+// metadata merged under the effect's own. It refuses a request without
+// system.name or actor.id.name, which the proxy could not route, and never
+// modifies its inputs.
 func EffectRequest(source *protocol.InvocationRequest, fx *protocol.SideEffect) (*protocol.InvocationRequest, error) {
 	r := fx.GetRequest()
 	if r.GetSystem().GetName() == "" || r.GetActor().GetId().GetName() == "" {
@@ -26,10 +28,19 @@ func EffectRequest(source *protocol.InvocationRequest, fx *protocol.SideEffect) 
 }
 
 // Delivery returns the invocation that brings broadcast b to subscriber,
-// which listens in action: async, with the publisher as caller and no
-// metadata. An older-protocol broadcast that names its action (field 2)
-// runs that action on every subscriber instead, as the older proxies did.
+// whose channel names action: async, with the publisher as caller and no
+// metadata. The result shares publisher and the payload with its inputs.
+//
+// The action run is b's action_name when it has one: a host of the older
+// protocol chooses the action of every subscriber that way. Otherwise it
+// is the channel's action, or receive when the channel names none.
 func Delivery(publisher, subscriber *protocol.ActorId, action string, b *protocol.Broadcast) *protocol.InvocationRequest {
+	switch {
+	case b.GetActionName() != "":
+		action = b.GetActionName()
+	case action == "":
+		action = protocol.ReceiveAction
+	}
 	req := &protocol.InvocationRequest{
 		System:     &protocol.ActorSystem{Name: subscriber.GetSystem()},
 		Actor:      &protocol.Actor{Id: &protocol.ActorId{Name: subscriber.GetName(), System: subscriber.GetSystem()}},
@@ -52,7 +63,9 @@ func Delivery(publisher, subscriber *protocol.ActorId, action string, b *protoco
 //
 // A pipe passes on the source's reply, a forward its input. Either way the
 // target is in self's system, the metadata is the source's, the caller is
-// self, and the target's reply goes to the source's caller.
+// self's name and system, and the target's reply goes to the source's
+// caller. The result shares the payload and the metadata with source and
+// resp.
 func Next(source *protocol.InvocationRequest, self *protocol.ActorId, resp *protocol.ActorInvocationResponse) *protocol.InvocationRequest {
 	var actor, action, ref string
 	next := &protocol.InvocationRequest{}

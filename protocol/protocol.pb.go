@@ -633,6 +633,11 @@ func (x *SideEffect) GetRequest() *InvocationRequest {
 type Broadcast struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	ChannelGroup string                 `protobuf:"bytes,1,opt,name=channel_group,json=channelGroup,proto3" json:"channel_group,omitempty"`
+	// Field of the older protocol (the Python SDK's): the action every
+	// subscriber runs, chosen by the publisher. The current real proxy
+	// ignores it and runs each subscriber's channel action; spawn-go's proxy
+	// honours it. spawn-go never sets it.
+	ActionName string `protobuf:"bytes,2,opt,name=action_name,json=actionName,proto3" json:"action_name,omitempty"`
 	// Types that are valid to be assigned to Payload:
 	//
 	//	*Broadcast_Value
@@ -675,6 +680,13 @@ func (*Broadcast) Descriptor() ([]byte, []int) {
 func (x *Broadcast) GetChannelGroup() string {
 	if x != nil {
 		return x.ChannelGroup
+	}
+	return ""
+}
+
+func (x *Broadcast) GetActionName() string {
+	if x != nil {
+		return x.ActionName
 	}
 	return ""
 }
@@ -1603,9 +1615,11 @@ const file_spawn_actors_protocol_proto_rawDesc = "" +
 	"\rproxy_version\x18\x04 \x01(\tR\fproxyVersion\"@\n" +
 	"\n" +
 	"SideEffect\x122\n" +
-	"\arequest\x18\x01 \x01(\v2\x18.spawn.InvocationRequestR\arequest\"\x8c\x01\n" +
+	"\arequest\x18\x01 \x01(\v2\x18.spawn.InvocationRequestR\arequest\"\xad\x01\n" +
 	"\tBroadcast\x12#\n" +
-	"\rchannel_group\x18\x01 \x01(\tR\fchannelGroup\x12,\n" +
+	"\rchannel_group\x18\x01 \x01(\tR\fchannelGroup\x12\x1f\n" +
+	"\vaction_name\x18\x02 \x01(\tR\n" +
+	"actionName\x12,\n" +
 	"\x05value\x18\x03 \x01(\v2\x14.google.protobuf.AnyH\x00R\x05value\x12!\n" +
 	"\x04noop\x18\x04 \x01(\v2\v.spawn.NoopH\x00R\x04noopB\t\n" +
 	"\apayload\"`\n" +

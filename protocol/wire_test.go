@@ -531,6 +531,19 @@ func wireCases() []wireCase {
 			},
 		},
 		{
+			name: "Broadcast with the older action_name",
+			msg: &protocol.Broadcast{
+				ChannelGroup: "t",
+				ActionName:   "hi",
+				Payload:      &protocol.Broadcast_Value{Value: smallAny()},
+			},
+			want: []byte{
+				0x0a, 0x01, 't', // 1: channel_group
+				0x12, 0x02, 'h', 'i', // 2: action_name
+				0x1a, 0x09, 0x0a, 0x03, 't', '/', 's', 0x12, 0x02, 0x08, 0x01, // 3: oneof value Any
+			},
+		},
+		{
 			name: "ServiceInfo all fields",
 			msg:  serviceInfo(),
 			want: serviceInfoBytes(),
@@ -707,39 +720,39 @@ func TestWireFormat(t *testing.T) {
 	}
 }
 
-// Older hosts and proxies send fields we no longer declare; decoding must
-// keep going and carry them along rather than fail.
+// Hosts of the older protocol name the action of a broadcast in field 2.
+// The field is declared, so it decodes into ActionName rather than into
+// the unknown fields, and the runtime can honour it.
+func TestWireOlderBroadcastActionName(t *testing.T) {
+	t.Parallel()
+	old := []byte{
+		0x0a, 0x01, 't', // 1: channel_group "t"
+		0x12, 0x02, 'h', 'i', // 2: action_name "hi" (older protocol)
+		0x22, 0x00, // 4: noop {}
+	}
+	var b protocol.Broadcast
+	if err := proto.Unmarshal(old, &b); err != nil {
+		t.Fatalf("Unmarshal: %v", err)
+	}
+	if b.GetChannelGroup() != "t" || b.GetActionName() != "hi" || b.GetNoop() == nil {
+		t.Errorf("decoded %v, want channel_group t, action_name hi, noop", &b)
+	}
+	if got := b.ProtoReflect().GetUnknown(); len(got) != 0 {
+		t.Errorf("unknown fields = % x, want none", got)
+	}
+	got, err := proto.MarshalOptions{Deterministic: true}.Marshal(&b)
+	if err != nil {
+		t.Fatalf("Marshal: %v", err)
+	}
+	if !bytes.Equal(got, old) {
+		t.Errorf("re-marshal\n got: % x\nwant: % x", got, old)
+	}
+}
+
+// Other versions of the protocol may send fields we do not declare;
+// decoding must keep going and carry them along rather than fail.
 func TestWireUnknownFields(t *testing.T) {
 	t.Parallel()
-
-	t.Run("old Broadcast action_name", func(t *testing.T) {
-		t.Parallel()
-		old := []byte{
-			0x0a, 0x01, 't', // 1: channel_group "t"
-			0x12, 0x02, 'h', 'i', // 2: action_name "hi" (older protocol only)
-			0x22, 0x00, // 4: noop {}
-		}
-		var b protocol.Broadcast
-		if err := proto.Unmarshal(old, &b); err != nil {
-			t.Fatalf("Unmarshal: %v", err)
-		}
-		if b.GetChannelGroup() != "t" || b.GetNoop() == nil {
-			t.Errorf("known fields lost: %v", &b)
-		}
-		unknown := []byte{0x12, 0x02, 'h', 'i'}
-		if got := b.ProtoReflect().GetUnknown(); !bytes.Equal(got, unknown) {
-			t.Errorf("unknown fields = % x, want % x", got, unknown)
-		}
-		// Unknown fields are re-emitted after the known ones.
-		got, err := proto.MarshalOptions{Deterministic: true}.Marshal(&b)
-		if err != nil {
-			t.Fatalf("Marshal: %v", err)
-		}
-		want := []byte{0x0a, 0x01, 't', 0x22, 0x00, 0x12, 0x02, 'h', 'i'}
-		if !bytes.Equal(got, want) {
-			t.Errorf("re-marshal\n got: % x\nwant: % x", got, want)
-		}
-	})
 
 	t.Run("future varint field on ActorInvocationResponse", func(t *testing.T) {
 		t.Parallel()

@@ -14,14 +14,10 @@ import (
 	"github.com/spawn-go/spawn/state"
 )
 
-// DefaultSystem is the actor system an Engine serves when Options.System is
-// empty; it is the real proxy's default too.
-const DefaultSystem = "spawn-system"
-
 // Options configure an Engine.
 type Options struct {
 	// System is the name of the actor system served. Invocations for any
-	// other system are refused. Empty means DefaultSystem.
+	// other system are refused. Empty means protocol.DefaultSystem.
 	System string
 	// Host runs the actors' actions. Required.
 	Host Host
@@ -115,7 +111,7 @@ func New(opts Options) (*Engine, error) {
 		workers:    newWorkers(),
 	}
 	if e.system == "" {
-		e.system = DefaultSystem
+		e.system = protocol.DefaultSystem
 	}
 	if e.log == nil {
 		e.log = zap.NewNop()

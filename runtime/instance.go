@@ -81,49 +81,70 @@ func (i *instance) handle(m *message) {
 	}
 }
 
-// activate loads the state and runs the init action (spawn-protocol.md §6.1).
+// activate loads the state and runs the init action (docs/protocol.md §7.1).
 // Failures are logged: the actor runs on with the registration's state, as
 // with the real proxy.
 func (i *instance) activate() {
-	e, d := i.c.e, i.c.def
-	st, tags := d.actor.GetState().GetState(), d.actor.GetState().GetTags()
-	var revision int64
-	hasSaved, loadFailed := false, false
-	var saved savedState
-	if d.stateful {
-		e.mu.Lock()
-		restore, ok := e.pendingRev[d.key]
-		delete(e.pendingRev, d.key) // a spawn revision is restored once
-		e.mu.Unlock()
-		key := i.storeKey()
-		latest, err := e.store.Load(e.base, key)
-		switch {
-		case err == nil:
-			st, tags, revision = recordState(latest), latest.Tags, latest.Revision
-			saved, hasSaved = savedState{latest.TypeURL, latest.Data, latest.Tags}, true
-		case !errors.Is(err, state.ErrNotFound):
-			e.log.Error("loading state failed; running on the registered state, which will not be saved", zap.Stringer("actor", d.key), zap.Error(err))
-			loadFailed = true
-		}
-		if ok && restore > 0 {
-			rec, err := e.store.LoadRevision(e.base, key, restore)
-			if err != nil {
-				e.log.Error("restoring revision failed; using the latest state", zap.Stringer("actor", d.key), zap.Int64("revision", restore), zap.Error(err))
-			} else {
-				// Later saves continue after the latest revision, so
-				// the history is kept; hasSaved stays as it is, and the
-				// restored state is saved as a new revision once it
-				// differs from the latest.
-				st, tags = recordState(rec), rec.Tags
-			}
-		}
-	}
+	l := i.load()
 	i.mu.Lock()
-	i.state, i.tags, i.revision = st, tags, revision
-	i.saved, i.hasSaved, i.loadFailed = saved, hasSaved, loadFailed
+	i.state, i.tags, i.revision = l.state, l.tags, l.revision
+	i.saved, i.hasSaved, i.loadFailed = l.saved, l.hasSaved, l.loadFailed
 	i.active = true
 	i.mu.Unlock()
+	i.runInit(l.state, l.tags)
+}
 
+// loaded is what an instance starts with; its fields mirror instance's.
+type loaded struct {
+	state      *anypb.Any
+	tags       map[string]string
+	revision   int64
+	saved      savedState
+	hasSaved   bool
+	loadFailed bool
+}
+
+// load returns the registration's state, or for a stateful actor the
+// latest stored one, or the revision a spawn asked to restore.
+func (i *instance) load() loaded {
+	e, d := i.c.e, i.c.def
+	l := loaded{state: d.actor.GetState().GetState(), tags: d.actor.GetState().GetTags()}
+	if !d.stateful {
+		return l
+	}
+	e.mu.Lock()
+	restore, ok := e.pendingRev[d.key]
+	delete(e.pendingRev, d.key) // a spawn revision is restored once
+	e.mu.Unlock()
+	key := i.storeKey()
+	latest, err := e.store.Load(e.base, key)
+	switch {
+	case err == nil:
+		l.state, l.tags, l.revision = recordState(latest), latest.Tags, latest.Revision
+		l.saved, l.hasSaved = savedState{latest.TypeURL, latest.Data, latest.Tags}, true
+	case !errors.Is(err, state.ErrNotFound):
+		e.log.Error("loading state failed; running on the registered state, which will not be saved", zap.Stringer("actor", d.key), zap.Error(err))
+		l.loadFailed = true
+	}
+	if ok && restore > 0 {
+		rec, err := e.store.LoadRevision(e.base, key, restore)
+		if err != nil {
+			e.log.Error("restoring revision failed; using the latest state", zap.Stringer("actor", d.key), zap.Int64("revision", restore), zap.Error(err))
+		} else {
+			// Later saves continue after the latest revision, so the
+			// history is kept; hasSaved stays as it is, and the restored
+			// state is saved as a new revision once it differs from the
+			// latest.
+			l.state, l.tags = recordState(rec), rec.Tags
+		}
+	}
+	return l
+}
+
+// runInit invokes the actor's init action, if it has one, on the state
+// and tags it was activated with (docs/protocol.md §6.2).
+func (i *instance) runInit(st *anypb.Any, tags map[string]string) {
+	e, d := i.c.e, i.c.def
 	if d.initAction == "" {
 		return
 	}
@@ -159,45 +180,17 @@ func recordState(r state.Record) *anypb.Any {
 
 // invoke runs one invocation on the host and applies its reply.
 func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest) (*protocol.ActorInvocationResponse, error) {
-	e, d := i.c.e, i.c.def
-	self := d.id()
-	action := req.GetActionName()
+	d := i.c.def
+	self, action := d.id(), req.GetActionName()
 	if d.builtinGet(action) {
-		st := i.state
-		if st == nil {
-			st = &anypb.Any{}
-		}
-		return &protocol.ActorInvocationResponse{
-			ActorName:      self.GetName(),
-			ActorSystem:    self.GetSystem(),
-			UpdatedContext: &protocol.Context{State: st, Tags: i.tags, Caller: req.GetCaller(), Self: self},
-			Payload:        &protocol.ActorInvocationResponse_Value{Value: st},
-		}, nil
+		return i.getReply(req), nil
 	}
 	if !d.accepts(action) {
 		// The instance may run an older definition than the one checked
 		// before delivery.
 		return nil, unknownAction(d, action)
 	}
-	inv := &protocol.ActorInvocation{
-		Actor:      self,
-		ActionName: action,
-		Caller:     req.GetCaller(),
-		CurrentContext: &protocol.Context{
-			State:    i.state,
-			Metadata: req.GetMetadata(),
-			Tags:     i.tags,
-			Caller:   req.GetCaller(),
-			Self:     self,
-		},
-	}
-	switch p := req.GetPayload().(type) {
-	case *protocol.InvocationRequest_Value:
-		inv.Payload = &protocol.ActorInvocation_Value{Value: p.Value}
-	case *protocol.InvocationRequest_Noop:
-		inv.Payload = &protocol.ActorInvocation_Noop{Noop: p.Noop}
-	}
-	resp, err := e.host.Call(ctx, inv)
+	resp, err := i.c.e.host.Call(ctx, i.hostInvocation(req))
 	if err != nil {
 		// No retry: the real proxy retries until request-timeout, which
 		// re-runs the action; failing at once is easier to reason about.
@@ -217,13 +210,54 @@ func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest) 
 	return resp, nil
 }
 
+// getReply answers a built-in get (docs/protocol.md §6.1): the state as
+// the payload, the state and tags unchanged.
+func (i *instance) getReply(req *protocol.InvocationRequest) *protocol.ActorInvocationResponse {
+	self := i.c.def.id()
+	st := i.state
+	if st == nil {
+		st = &anypb.Any{}
+	}
+	return &protocol.ActorInvocationResponse{
+		ActorName:      self.GetName(),
+		ActorSystem:    self.GetSystem(),
+		UpdatedContext: &protocol.Context{State: st, Tags: i.tags, Caller: req.GetCaller(), Self: self},
+		Payload:        &protocol.ActorInvocationResponse_Value{Value: st},
+	}
+}
+
+// hostInvocation is what the host receives for req: the payload as given,
+// the caller, the metadata, and the instance's state and tags.
+func (i *instance) hostInvocation(req *protocol.InvocationRequest) *protocol.ActorInvocation {
+	self := i.c.def.id()
+	inv := &protocol.ActorInvocation{
+		Actor:      self,
+		ActionName: req.GetActionName(),
+		Caller:     req.GetCaller(),
+		CurrentContext: &protocol.Context{
+			State:    i.state,
+			Metadata: req.GetMetadata(),
+			Tags:     i.tags,
+			Caller:   req.GetCaller(),
+			Self:     self,
+		},
+	}
+	switch p := req.GetPayload().(type) {
+	case *protocol.InvocationRequest_Value:
+		inv.Payload = &protocol.ActorInvocation_Value{Value: p.Value}
+	case *protocol.InvocationRequest_Noop:
+		inv.Payload = &protocol.ActorInvocation_Noop{Noop: p.Noop}
+	}
+	return inv
+}
+
 // unknownAction reports ACTOR_NOT_FOUND, where the real proxy says ERROR,
 // so that callers can tell a typo in an action name from a failure.
 func unknownAction(d *definition, action string) *Error {
 	return notFoundf("action %q not found for actor %q", action, d.key.name)
 }
 
-// apply takes the host's updated context (spawn-protocol.md §6.3): the
+// apply takes the host's updated context (docs/protocol.md §7.2): the
 // state is replaced if present, the tags always (an empty map wipes them).
 func (i *instance) apply(uc *protocol.Context) {
 	if i.c.def.discardState {

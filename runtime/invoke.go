@@ -2,22 +2,18 @@ package runtime
 
 import (
 	"context"
-	"maps"
 	"strconv"
 	"time"
 
 	"go.uber.org/zap"
-	"google.golang.org/protobuf/proto"
 
+	"github.com/spawn-go/spawn/effects"
 	"github.com/spawn-go/spawn/protocol"
 )
 
 // maxHops bounds a chain of pipes and forwards, which the real proxy
 // follows forever.
 const maxHops = 32
-
-// requestTimeoutKey is the metadata key holding a sync call's timeout in ms.
-const requestTimeoutKey = "request-timeout"
 
 // call carries what an internal invocation needs beyond its request.
 type call struct {
@@ -27,7 +23,7 @@ type call struct {
 	onDone func(error)
 }
 
-// Invoke runs an action on an actor (spawn-protocol.md §4).
+// Invoke runs an action on an actor (docs/protocol.md §5).
 //
 // A sync invocation returns the host's payload, or the payload of the last
 // actor of a pipe or forward chain. An async one returns once the actor is
@@ -45,100 +41,151 @@ func (e *Engine) Invoke(ctx context.Context, req *protocol.InvocationRequest) (*
 	return e.invoke(ctx, req, call{})
 }
 
+// invoke checks req, then queues it on its actor the way its flags ask:
+// scheduled, async, or sync with the workflow of the reply.
 func (e *Engine) invoke(ctx context.Context, req *protocol.InvocationRequest, c call) (*protocol.InvocationResponse, error) {
-	key, err := e.target(req)
+	key, timeout, err := e.resolve(req)
 	if err != nil {
 		return nil, err
+	}
+	switch {
+	case req.GetScheduledTo() != 0:
+		return e.invokeScheduled(ctx, key, req)
+	case req.GetAsync():
+		return e.invokeAsync(key, req, c)
+	default:
+		return e.invokeSync(ctx, key, req, timeout, c.hops)
+	}
+}
+
+// resolve returns the registry key of req's actor and the timeout its
+// metadata sets for a sync call (0 for none). It spawns the actor first
+// when req names a register_ref, and fails for an unknown actor or action.
+func (e *Engine) resolve(req *protocol.InvocationRequest) (actorKey, time.Duration, error) {
+	key, err := e.target(req)
+	if err != nil {
+		return actorKey{}, 0, err
 	}
 	timeout, err := requestTimeout(req.GetMetadata())
 	if err != nil {
-		return nil, err
+		return actorKey{}, 0, err
 	}
 	if ref := req.GetRegisterRef(); ref != "" {
 		if err := e.spawnRef(key, ref); err != nil {
-			return nil, err
+			return actorKey{}, 0, err
 		}
 	}
 	d, err := e.definition(key)
 	if err != nil {
-		return nil, err
+		return actorKey{}, 0, err
 	}
 	if !d.accepts(req.GetActionName()) {
-		return nil, unknownAction(d, req.GetActionName())
+		return actorKey{}, 0, unknownAction(d, req.GetActionName())
 	}
+	return key, timeout, nil
+}
 
-	if req.GetScheduledTo() != 0 {
-		if err := e.schedule(ctx, req); err != nil {
-			return nil, err
-		}
-		// Like the real proxy, activate the actor now.
-		if err := e.deliver(key, &message{kind: msgActivate, ctx: e.base}); err != nil {
-			e.log.Warn("activation for a scheduled invocation failed", zap.Stringer("actor", key), zap.Error(err))
-		}
-		return okResponse(req), nil
+// invokeScheduled stores req for its time and answers at once
+// (docs/protocol.md §5.2).
+func (e *Engine) invokeScheduled(ctx context.Context, key actorKey, req *protocol.InvocationRequest) (*protocol.InvocationResponse, error) {
+	if err := e.schedule(ctx, req); err != nil {
+		return nil, err
 	}
+	// Like the real proxy, activate the actor now.
+	if err := e.deliver(key, &message{kind: msgActivate, ctx: e.base}); err != nil {
+		e.log.Warn("activation for a scheduled invocation failed", zap.Stringer("actor", key), zap.Error(err))
+	}
+	return okResponse(req), nil
+}
 
-	if req.GetAsync() {
-		m := &message{kind: msgInvoke, ctx: e.base, req: req}
-		m.after = func(r result) {
-			if r.err != nil {
-				e.log.Error("async invocation failed", zap.Stringer("actor", key), zap.String("action", req.GetActionName()), zap.Error(r.err))
-			} else if wf := r.resp.GetWorkflow(); wf != nil {
-				// Off the worker: routing may need this very actor.
-				if !e.goTracked(func() { e.runAsyncWorkflow(req, r, c.hops) }) {
-					e.log.Warn("workflow dropped: engine closing", zap.Stringer("actor", key))
-				}
+// invokeAsync queues req and answers once it is queued.
+func (e *Engine) invokeAsync(key actorKey, req *protocol.InvocationRequest, c call) (*protocol.InvocationResponse, error) {
+	m := &message{kind: msgInvoke, ctx: e.base, req: req, after: e.afterAsync(key, req, c)}
+	if err := e.deliver(key, m); err != nil {
+		return nil, err
+	}
+	return okResponse(req), nil
+}
+
+// afterAsync returns what the worker runs once it has handled the async
+// invocation req: failures are logged, since nobody waits for them, and the
+// workflow starts.
+func (e *Engine) afterAsync(key actorKey, req *protocol.InvocationRequest, c call) func(result) {
+	return func(r result) {
+		if r.err != nil {
+			e.log.Error("async invocation failed", zap.Stringer("actor", key), zap.String("action", req.GetActionName()), zap.Error(r.err))
+		} else if r.resp.GetWorkflow() != nil {
+			// Off the worker: routing may need this very actor.
+			if !e.goTracked(func() { e.runAsyncWorkflow(req, r, c.hops) }) {
+				e.log.Warn("workflow dropped: engine closing", zap.Stringer("actor", key))
 			}
-			if c.onDone != nil {
-				c.onDone(r.err)
-			}
 		}
-		if err := e.deliver(key, m); err != nil {
-			return nil, err
+		if c.onDone != nil {
+			c.onDone(r.err)
 		}
-		return okResponse(req), nil
 	}
+}
 
+// invokeSync runs req, then its workflow, and answers with the reply of
+// the last actor of the pipe or forward chain. timeout, when not 0, bounds
+// the whole chain.
+func (e *Engine) invokeSync(ctx context.Context, key actorKey, req *protocol.InvocationRequest, timeout time.Duration, hops int) (*protocol.InvocationResponse, error) {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
+	r, err := e.await(ctx, key, req)
+	if err != nil {
+		return nil, err
+	}
+	// The workflow runs on the caller's goroutine, not the actor's, so
+	// the actor is free for the next message, a pipe to itself included.
+	if next := e.startWorkflow(req, r); next != nil {
+		return e.route(ctx, req, next, hops)
+	}
+	return replyResponse(req, r.resp), nil
+}
+
+// await queues req on the actor and waits for the host's reply.
+func (e *Engine) await(ctx context.Context, key actorKey, req *protocol.InvocationRequest) (result, error) {
 	m := &message{kind: msgInvoke, ctx: ctx, req: req, done: make(chan struct{})}
 	if err := e.deliver(key, m); err != nil {
-		return nil, err
+		return result{}, err
 	}
 	select {
 	case <-m.done:
+		return m.res, m.res.err
 	case <-ctx.Done():
-		return nil, errorf("invocation of actor %q action %q: %v", key.name, req.GetActionName(), ctx.Err())
+		return result{}, errorf("invocation of actor %q action %q: %v", key.name, req.GetActionName(), ctx.Err())
 	}
-	r := m.res
-	if r.err != nil {
-		return nil, r.err
-	}
+}
 
-	// The workflow runs on the caller's goroutine, not the actor's, so
-	// the actor is free for the next message, a pipe to itself included.
-	out := okResponse(req)
-	if next := e.startWorkflow(req, r); next != nil {
-		if c.hops >= maxHops {
-			return nil, errorf("actor %q: more than %d pipe/forward hops; is there a routing loop?", key.name, maxHops)
-		}
-		res, err := e.invoke(ctx, next, call{hops: c.hops + 1})
-		if err != nil {
-			return nil, err
-		}
-		out.Payload = res.GetPayload()
-		return out, nil
+// route runs next, the invocation that req's pipe or forward asks for, and
+// answers req with its reply (docs/protocol.md §9.5). hops counts the pipes and forwards before req.
+func (e *Engine) route(ctx context.Context, req, next *protocol.InvocationRequest, hops int) (*protocol.InvocationResponse, error) {
+	if hops >= maxHops {
+		return nil, errorf("actor %q: more than %d pipe/forward hops; is there a routing loop?", req.GetActor().GetId().GetName(), maxHops)
 	}
-	switch p := r.resp.GetPayload().(type) {
+	res, err := e.invoke(ctx, next, call{hops: hops + 1})
+	if err != nil {
+		return nil, err
+	}
+	out := okResponse(req)
+	out.Payload = res.GetPayload()
+	return out, nil
+}
+
+// replyResponse answers req with the payload of resp, the host's reply.
+func replyResponse(req *protocol.InvocationRequest, resp *protocol.ActorInvocationResponse) *protocol.InvocationResponse {
+	out := okResponse(req)
+	switch p := resp.GetPayload().(type) {
 	case *protocol.ActorInvocationResponse_Value:
 		out.Payload = &protocol.InvocationResponse_Value{Value: p.Value}
 	case *protocol.ActorInvocationResponse_Noop:
 		out.Payload = &protocol.InvocationResponse_Noop{Noop: p.Noop}
 	}
-	return out, nil
+	return out
 }
 
 // okResponse is a success answering req: it echoes the system and actor.
@@ -147,13 +194,13 @@ func okResponse(req *protocol.InvocationRequest) *protocol.InvocationResponse {
 }
 
 // startWorkflow starts the side effects and the broadcast of the reply r
-// to req, in that order (spawn-protocol.md §8), and returns the invocation
+// to req, in that order (docs/protocol.md §9.1), and returns the invocation
 // its pipe or forward asks for, or nil.
 func (e *Engine) startWorkflow(req *protocol.InvocationRequest, r result) *protocol.InvocationRequest {
 	wf := r.resp.GetWorkflow()
 	e.sideEffects(req, wf.GetEffects())
 	e.broadcast(r.self, wf.GetBroadcast())
-	return routeRequest(req, r.self, r.resp)
+	return effects.Next(req, r.self, r.resp)
 }
 
 // runAsyncWorkflow carries out the workflow of an async invocation's reply.
@@ -198,34 +245,26 @@ func (e *Engine) checkSystem(sys string) error {
 }
 
 func requestTimeout(md map[string]string) (time.Duration, error) {
-	v, ok := md[requestTimeoutKey]
+	v, ok := md[protocol.RequestTimeoutKey]
 	if !ok {
 		return 0, nil
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, errorf("metadata %s=%q: want a positive integer number of milliseconds", requestTimeoutKey, v)
+		return 0, errorf("metadata %s=%q: want a positive integer number of milliseconds", protocol.RequestTimeoutKey, v)
 	}
 	return ms(n), nil
 }
 
 // sideEffects starts each effect's invocation detached, with the source's
-// metadata merged under the effect's own (spawn-protocol.md §8.3).
-func (e *Engine) sideEffects(src *protocol.InvocationRequest, effects []*protocol.SideEffect) {
-	for _, fx := range effects {
-		r := fx.GetRequest()
-		if r.GetSystem().GetName() == "" || r.GetActor().GetId().GetName() == "" {
-			e.log.Error("side effect dropped: its request needs system.name and actor.id.name",
-				zap.String("source", src.GetActor().GetId().GetName()))
+// metadata merged under the effect's own (docs/protocol.md §9.4).
+func (e *Engine) sideEffects(src *protocol.InvocationRequest, fxs []*protocol.SideEffect) {
+	for _, fx := range fxs {
+		r, err := effects.EffectRequest(src, fx)
+		if err != nil {
+			e.log.Error("side effect dropped", zap.String("source", src.GetActor().GetId().GetName()), zap.Error(err))
 			continue
 		}
-		r = proto.CloneOf(r)
-		md := maps.Clone(src.GetMetadata())
-		if md == nil {
-			md = make(map[string]string, len(r.GetMetadata()))
-		}
-		maps.Copy(md, r.GetMetadata())
-		r.Metadata = md
 		started := e.goTracked(func() {
 			if _, err := e.invoke(e.base, r, call{}); err != nil {
 				e.log.Error("side effect failed", zap.String("actor", r.GetActor().GetId().GetName()),
@@ -236,41 +275,6 @@ func (e *Engine) sideEffects(src *protocol.InvocationRequest, effects []*protoco
 			e.log.Warn("side effect dropped: engine closing", zap.String("actor", r.GetActor().GetId().GetName()))
 		}
 	}
-}
-
-// routeRequest builds the invocation a pipe or forward asks for, or returns
-// nil (spawn-protocol.md §8.4). A pipe passes on the source's output, a
-// forward its input.
-func routeRequest(src *protocol.InvocationRequest, self *protocol.ActorId, resp *protocol.ActorInvocationResponse) *protocol.InvocationRequest {
-	routing := resp.GetWorkflow().GetRouting()
-	if routing == nil {
-		return nil
-	}
-	var actor, action, ref string
-	next := &protocol.InvocationRequest{}
-	switch r := routing.(type) {
-	case *protocol.Workflow_Pipe:
-		actor, action, ref = r.Pipe.GetActor(), r.Pipe.GetActionName(), r.Pipe.GetRegisterRef()
-		switch p := resp.GetPayload().(type) {
-		case *protocol.ActorInvocationResponse_Value:
-			next.Payload = &protocol.InvocationRequest_Value{Value: p.Value}
-		case *protocol.ActorInvocationResponse_Noop:
-			next.Payload = &protocol.InvocationRequest_Noop{Noop: p.Noop}
-		}
-	case *protocol.Workflow_Forward:
-		actor, action, ref = r.Forward.GetActor(), r.Forward.GetActionName(), r.Forward.GetRegisterRef()
-		next.Payload = src.GetPayload()
-	default:
-		return nil
-	}
-	sys := self.GetSystem()
-	next.System = &protocol.ActorSystem{Name: sys}
-	next.Actor = &protocol.Actor{Id: &protocol.ActorId{Name: actor, System: sys}}
-	next.ActionName = action
-	next.Metadata = src.GetMetadata()
-	next.Caller = &protocol.ActorId{Name: self.GetName(), System: sys}
-	next.RegisterRef = ref
-	return next
 }
 
 // State returns the current state and tags of an actor, activating it if

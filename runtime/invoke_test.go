@@ -14,7 +14,7 @@ import (
 	"github.com/spawn-go/spawn/protocol"
 )
 
-// The ActorInvocation follows spawn-protocol.md §4.1 field by field, and
+// The ActorInvocation follows docs/protocol.md §5.3 field by field, and
 // the InvocationResponse echoes the request with the host's payload.
 func TestInvocationFields(t *testing.T) {
 	host := newHost(func(_ context.Context, inv *protocol.ActorInvocation) (*protocol.ActorInvocationResponse, error) {
@@ -130,7 +130,7 @@ func TestMailboxOrder(t *testing.T) {
 }
 
 func TestBuiltinGet(t *testing.T) {
-	for _, action := range getActions {
+	for _, action := range protocol.GetActions {
 		t.Run(action, func(t *testing.T) {
 			v := newEnv(t, newHost(nil))
 			v.register(newActor("a", stateful, initialState(str("current"), nil), actions("other")))
@@ -155,14 +155,14 @@ func TestBuiltinGet(t *testing.T) {
 	t.Run("overridden", func(t *testing.T) {
 		v := newEnv(t, newHost(nil))
 		v.register(newActor("a", stateful, actions("getState")))
-		for _, action := range getActions {
+		for _, action := range protocol.GetActions {
 			v.invoke(req("a", action, nil))
 			v.host.waitN(t, 1, called("a", action))
 		}
 	})
 }
 
-// Replies are applied per spawn-protocol.md §6.3.
+// Replies are applied per docs/protocol.md §7.2.
 func TestApplyReply(t *testing.T) {
 	type step struct {
 		state     *anypb.Any // nil: absent in the reply

@@ -5,6 +5,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/spawn-go/spawn/effects"
 	"github.com/spawn-go/spawn/protocol"
 )
 
@@ -54,7 +55,7 @@ func (e *Engine) unsubscribeLocked(actor actorKey, s subscription) {
 
 // broadcast sends b's payload to every subscriber of its topic, the
 // publisher included, as async invocations with the publisher as caller
-// and no metadata (spawn-protocol.md §8.2).
+// and no metadata (docs/protocol.md §9.3).
 func (e *Engine) broadcast(publisher *protocol.ActorId, b *protocol.Broadcast) {
 	if b == nil {
 		return
@@ -69,22 +70,30 @@ func (e *Engine) broadcast(publisher *protocol.ActorId, b *protocol.Broadcast) {
 	// this slice never change.
 	subs := e.topics[topic]
 	e.mu.Unlock()
-	for _, s := range subs {
-		req := &protocol.InvocationRequest{
-			System:     &protocol.ActorSystem{Name: s.id.GetSystem()},
-			Actor:      &protocol.Actor{Id: &protocol.ActorId{Name: s.id.GetName(), System: s.id.GetSystem()}},
-			ActionName: s.action,
-			Async:      true,
-			Caller:     publisher,
-		}
-		switch p := b.GetPayload().(type) {
-		case *protocol.Broadcast_Value:
-			req.Payload = &protocol.InvocationRequest_Value{Value: p.Value}
-		case *protocol.Broadcast_Noop:
-			req.Payload = &protocol.InvocationRequest_Noop{Noop: p.Noop}
-		}
+	for _, s := range recipients(subs, b) {
+		req := effects.Delivery(publisher, s.id, s.action, b)
 		if _, err := e.invoke(e.base, req, call{}); err != nil {
-			e.log.Error("broadcast delivery failed", zap.String("topic", topic), zap.String("subscriber", s.id.GetName()), zap.Error(err))
+			e.log.Error("broadcast delivery failed", zap.String("topic", topic), zap.String("subscriber", s.id.GetName()),
+				zap.String("action", req.GetActionName()), zap.Error(err))
 		}
 	}
+}
+
+// recipients returns the subscriptions b is delivered to. When the
+// publisher names the action (older protocol), the subscriptions' actions
+// do not matter, and an actor listening on the topic through several
+// channels runs it once.
+func recipients(subs []subscriber, b *protocol.Broadcast) []subscriber {
+	if b.GetActionName() == "" {
+		return subs
+	}
+	seen := make(map[actorKey]bool, len(subs))
+	out := make([]subscriber, 0, len(subs))
+	for _, s := range subs {
+		if !seen[s.key] {
+			seen[s.key] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	goruntime "runtime"
 	"slices"
 	"time"
@@ -14,24 +15,12 @@ import (
 	"github.com/spawn-go/spawn/protocol"
 )
 
-// Proxy identity announced to hosts. The protocol version is the one the
-// real proxy announces, so hosts treat the engine as that proxy.
+// Proxy identity announced to hosts, beside the protocol version the real
+// proxy announces, so that hosts treat the engine as that proxy.
 const (
-	protocolMajor = 1
-	protocolMinor = 2
-	proxyName     = "spawn-go"
-	proxyVersion  = "runtime"
+	proxyName    = "spawn-go"
+	proxyVersion = "runtime"
 )
-
-// Names with a meaning to the proxy (spawn-protocol.md §5).
-var (
-	getActions  = []string{"get", "Get", "get_state", "getState", "GetState"}
-	initActions = []string{"init", "Init", "setup", "Setup"}
-)
-
-// defaultReceive is the action a broadcast invokes when the subscriber's
-// channel names none.
-const defaultReceive = "receive"
 
 // definition is a registered actor, checked and pre-digested once at
 // registration. It is immutable: re-registering replaces it, and activated
@@ -77,18 +66,44 @@ func (d *definition) accepts(action string) bool {
 	if _, ok := d.actions[action]; ok {
 		return true
 	}
-	return slices.Contains(getActions, action)
+	return slices.Contains(protocol.GetActions, action)
 }
 
 // builtinGet reports whether the engine answers action itself.
 func (d *definition) builtinGet(action string) bool {
-	return !d.overridesGet && slices.Contains(getActions, action)
+	return !d.overridesGet && slices.Contains(protocol.GetActions, action)
 }
 
 // newDefinition checks a (private copy of a) registered actor. Its errors
 // name the actor and the fix, because the real proxy would accept most of
 // these and then misbehave (busy loops, crashes) at run time.
 func newDefinition(a *protocol.Actor) (*definition, error) {
+	d, err := baseDefinition(a)
+	if err != nil {
+		return nil, err
+	}
+	// Each step reads one group of settings; the first error wins.
+	for _, step := range []func(*definition) error{
+		(*definition).readPool,
+		(*definition).readTimeouts,
+		(*definition).readActions,
+		(*definition).readTimers,
+		(*definition).readChannels,
+	} {
+		if err := step(d); err != nil {
+			return nil, err
+		}
+	}
+	d.overridesGet = slices.ContainsFunc(protocol.GetActions, func(n string) bool {
+		_, ok := d.actions[n]
+		return ok
+	})
+	return d, nil
+}
+
+// baseDefinition checks a's id and settings, which every other step needs,
+// and decides what follows from the kind and statefulness alone.
+func baseDefinition(a *protocol.Actor) (*definition, error) {
 	id := a.GetId()
 	name := id.GetName()
 	if name == "" {
@@ -101,87 +116,134 @@ func newDefinition(a *protocol.Actor) (*definition, error) {
 	if s == nil {
 		return nil, fmt.Errorf("actor %q has no settings", name)
 	}
-	d := &definition{
-		actor:    a,
-		key:      actorKey{name: name, system: id.GetSystem()},
-		stateful: s.GetStateful(),
-		actions:  make(map[string]struct{}, len(a.GetActions())+len(a.GetTimerActions())),
-		poolMax:  1,
-	}
-	d.discardState = !d.stateful && a.GetState() == nil
 	kind := s.GetKind()
-	d.eager = d.stateful && a.GetMetadata() != nil &&
-		kind != protocol.Kind_UNNAMED && kind != protocol.Kind_POOLED
+	return &definition{
+		actor:        a,
+		key:          actorKey{name: name, system: id.GetSystem()},
+		stateful:     s.GetStateful(),
+		discardState: !s.GetStateful() && a.GetState() == nil,
+		eager: s.GetStateful() && a.GetMetadata() != nil &&
+			kind != protocol.Kind_UNNAMED && kind != protocol.Kind_POOLED,
+		actions: make(map[string]struct{}, len(a.GetActions())+len(a.GetTimerActions())),
+		poolMax: 1,
+	}, nil
+}
 
-	if kind == protocol.Kind_POOLED {
-		if d.stateful {
-			return nil, fmt.Errorf("actor %q: a POOLED actor must be stateless", name)
-		}
-		d.poolMax = int(s.GetMaxPoolSize())
-		if d.poolMax <= 0 {
-			d.poolMax = 2 * goruntime.NumCPU()
-		}
-		d.poolMin = min(max(int(s.GetMinPoolSize()), 0), d.poolMax)
+// readPool sizes the pool of a POOLED actor; other kinds keep one instance.
+func (d *definition) readPool() error {
+	s := d.actor.GetSettings()
+	if s.GetKind() != protocol.Kind_POOLED {
+		return nil
 	}
+	if d.stateful {
+		return fmt.Errorf("actor %q: a POOLED actor must be stateless", d.key.name)
+	}
+	d.poolMax = int(s.GetMaxPoolSize())
+	if d.poolMax <= 0 {
+		d.poolMax = 2 * goruntime.NumCPU()
+	}
+	d.poolMin = min(max(int(s.GetMinPoolSize()), 0), d.poolMax)
+	return nil
+}
 
-	if st := s.GetSnapshotStrategy(); st != nil {
-		t := st.GetTimeout()
-		if t == nil || t.GetTimeout() <= 0 {
-			return nil, fmt.Errorf("actor %q: snapshot_strategy.timeout must be a positive number of milliseconds, got %d", name, t.GetTimeout())
-		}
-		if d.stateful {
-			d.snapshotEvery = ms(t.GetTimeout())
-		}
-	}
-	if st := s.GetDeactivationStrategy(); st != nil {
-		t := st.GetTimeout()
-		if t == nil || t.GetTimeout() <= 0 {
-			return nil, fmt.Errorf("actor %q: deactivation_strategy.timeout must be a positive number of milliseconds, got %d (omit the strategy to never deactivate)", name, t.GetTimeout())
-		}
-		d.idleAfter = ms(t.GetTimeout())
-	}
+// timeoutSettings are the settings given as a TimeoutStrategy: each may be
+// absent, but a present one needs a positive timeout.
+var timeoutSettings = []struct {
+	field string
+	hint  string // appended to the error
+	// timeout reports whether the strategy is present, and its timeout.
+	timeout func(*protocol.ActorSettings) (bool, int64)
+	apply   func(*definition, time.Duration)
+}{
+	{
+		field: "snapshot_strategy",
+		timeout: func(s *protocol.ActorSettings) (bool, int64) {
+			st := s.GetSnapshotStrategy()
+			return st != nil, st.GetTimeout().GetTimeout()
+		},
+		apply: func(d *definition, t time.Duration) {
+			// Only stateful actors have state worth saving.
+			if d.stateful {
+				d.snapshotEvery = t
+			}
+		},
+	},
+	{
+		field: "deactivation_strategy",
+		hint:  " (omit the strategy to never deactivate)",
+		timeout: func(s *protocol.ActorSettings) (bool, int64) {
+			st := s.GetDeactivationStrategy()
+			return st != nil, st.GetTimeout().GetTimeout()
+		},
+		apply: func(d *definition, t time.Duration) { d.idleAfter = t },
+	},
+}
 
-	for _, act := range a.GetActions() {
+// readTimeouts reads the snapshot and deactivation timeouts.
+func (d *definition) readTimeouts() error {
+	for _, ts := range timeoutSettings {
+		present, t := ts.timeout(d.actor.GetSettings())
+		if !present {
+			continue
+		}
+		if t <= 0 {
+			return fmt.Errorf("actor %q: %s.timeout must be a positive number of milliseconds, got %d%s", d.key.name, ts.field, t, ts.hint)
+		}
+		ts.apply(d, ms(t))
+	}
+	return nil
+}
+
+// readActions records the actions and picks the first init action.
+func (d *definition) readActions() error {
+	for _, act := range d.actor.GetActions() {
 		n := act.GetName()
 		if n == "" {
-			return nil, fmt.Errorf("actor %q has an action with no name", name)
+			return fmt.Errorf("actor %q has an action with no name", d.key.name)
 		}
 		d.actions[n] = struct{}{}
-		if d.initAction == "" && slices.Contains(initActions, n) {
+		if d.initAction == "" && slices.Contains(protocol.InitActions, n) {
 			d.initAction = n
 		}
 	}
-	for _, t := range a.GetTimerActions() {
+	return nil
+}
+
+// readTimers records the timer actions, which may also be invoked like any
+// other action, and their periods.
+func (d *definition) readTimers() error {
+	for _, t := range d.actor.GetTimerActions() {
 		n := t.GetAction().GetName()
 		if n == "" {
-			return nil, fmt.Errorf("actor %q has a timer action with no name", name)
+			return fmt.Errorf("actor %q has a timer action with no name", d.key.name)
 		}
 		if t.GetSeconds() <= 0 {
-			return nil, fmt.Errorf("actor %q: timer action %q has period %d; it must be a positive number of milliseconds (FixedTimerAction.seconds is in ms)", name, n, t.GetSeconds())
+			return fmt.Errorf("actor %q: timer action %q has period %d; it must be a positive number of milliseconds (FixedTimerAction.seconds is in ms)", d.key.name, n, t.GetSeconds())
 		}
 		d.actions[n] = struct{}{}
 		if ts := (timerSpec{action: n, period: ms(t.GetSeconds())}); !slices.Contains(d.timers, ts) {
 			d.timers = append(d.timers, ts)
 		}
 	}
-	for n := range d.actions {
-		if slices.Contains(getActions, n) {
-			d.overridesGet = true
-		}
-	}
-	for _, ch := range a.GetMetadata().GetChannelGroup() {
+	return nil
+}
+
+// readChannels records the subscriptions. A channel that names no action
+// invokes receive, so the two spellings are one subscription.
+func (d *definition) readChannels() error {
+	for _, ch := range d.actor.GetMetadata().GetChannelGroup() {
 		if ch.GetTopic() == "" {
-			return nil, fmt.Errorf("actor %q subscribes to a channel with no topic", name)
+			return fmt.Errorf("actor %q subscribes to a channel with no topic", d.key.name)
 		}
 		act := ch.GetAction()
 		if act == "" {
-			act = defaultReceive
+			act = protocol.ReceiveAction
 		}
 		if s := (subscription{topic: ch.GetTopic(), action: act}); !slices.Contains(d.channels, s) {
 			d.channels = append(d.channels, s)
 		}
 	}
-	return d, nil
+	return nil
 }
 
 // spawn returns the definition of an instance of template d named id.Name.
@@ -209,6 +271,29 @@ func (e *Engine) Register(ctx context.Context, req *protocol.RegistrationRequest
 		return nil, errClosed
 	}
 	defer e.wg.Done()
+	defs, err := registeredDefinitions(req)
+	if err != nil {
+		return nil, err
+	}
+	eager := e.install(defs)
+	e.log.Info("actors registered", zap.Int("actors", len(defs)), zap.String("service", req.GetServiceInfo().GetServiceName()))
+	e.activateInBackground(eager)
+	e.retryParked()
+	return &protocol.RegistrationResponse{
+		Status: okStatus("Accepted"),
+		ProxyInfo: &protocol.ProxyInfo{
+			ProtocolMajorVersion: protocol.MajorVersion,
+			ProtocolMinorVersion: protocol.MinorVersion,
+			ProxyName:            proxyName,
+			ProxyVersion:         proxyVersion,
+		},
+	}, nil
+}
+
+// registeredDefinitions checks every actor of req, in the order of their
+// registry keys: map order is random, and sorting makes eager activation
+// and errors reproducible.
+func registeredDefinitions(req *protocol.RegistrationRequest) ([]*definition, error) {
 	if req.GetServiceInfo() == nil {
 		return nil, errorf("registration has no service_info")
 	}
@@ -216,13 +301,7 @@ func (e *Engine) Register(ctx context.Context, req *protocol.RegistrationRequest
 	if reg == nil {
 		return nil, errorf("registration has no actor_system.registry")
 	}
-	// Map order is random; sorting makes eager activation and errors
-	// reproducible.
-	keys := make([]string, 0, len(reg.GetActors()))
-	for k := range reg.GetActors() {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(reg.GetActors()))
 	defs := make([]*definition, 0, len(keys))
 	for _, k := range keys {
 		a := reg.GetActors()[k]
@@ -235,9 +314,14 @@ func (e *Engine) Register(ctx context.Context, req *protocol.RegistrationRequest
 		}
 		defs = append(defs, d)
 	}
+	return defs, nil
+}
 
-	var eager []actorKey
+// install makes defs the registered definitions, and returns the keys of
+// those to activate at once.
+func (e *Engine) install(defs []*definition) (eager []actorKey) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	for _, d := range defs {
 		e.defs[d.key] = d
 		// A re-registered actor starts with no spawn options, as in the
@@ -248,30 +332,24 @@ func (e *Engine) Register(ctx context.Context, req *protocol.RegistrationRequest
 		}
 	}
 	e.registryGen++
-	e.mu.Unlock()
-	e.log.Info("actors registered", zap.Int("actors", len(defs)), zap.String("service", req.GetServiceInfo().GetServiceName()))
+	return eager
+}
 
-	if len(eager) > 0 {
-		e.goTracked(func() {
-			for _, k := range eager {
-				if err := e.deliver(k, &message{kind: msgActivate, ctx: e.base}); errors.Is(err, errClosed) {
-					return // closed right after registering: nothing to activate for
-				} else if err != nil {
-					e.log.Warn("eager activation failed", zap.Stringer("actor", k), zap.Error(err))
-				}
-			}
-		})
+// activateInBackground activates the actors of keys, one after the other,
+// without making the caller wait.
+func (e *Engine) activateInBackground(keys []actorKey) {
+	if len(keys) == 0 {
+		return
 	}
-	e.retryParked()
-	return &protocol.RegistrationResponse{
-		Status: okStatus("Accepted"),
-		ProxyInfo: &protocol.ProxyInfo{
-			ProtocolMajorVersion: protocolMajor,
-			ProtocolMinorVersion: protocolMinor,
-			ProxyName:            proxyName,
-			ProxyVersion:         proxyVersion,
-		},
-	}, nil
+	e.goTracked(func() {
+		for _, k := range keys {
+			if err := e.deliver(k, &message{kind: msgActivate, ctx: e.base}); errors.Is(err, errClosed) {
+				return // closed right after registering: nothing to activate for
+			} else if err != nil {
+				e.log.Warn("eager activation failed", zap.Stringer("actor", k), zap.Error(err))
+			}
+		}
+	})
 }
 
 // Spawn registers instances of UNNAMED templates, all or none: each

@@ -80,7 +80,7 @@ func TestActivationEagerOrLazy(t *testing.T) {
 	}
 }
 
-// checkInit checks the init invocation of spawn-protocol.md §5: noop
+// checkInit checks the init invocation of docs/protocol.md §6.2: noop
 // payload, empty metadata, caller = self.
 func checkInit(t *testing.T, inv *protocol.ActorInvocation) {
 	t.Helper()

@@ -11,7 +11,8 @@ import (
 
 // fixedTimer is a running timer action. It fires at a fixed rate from the
 // first activation of its actor until Close, through deactivations: each
-// tick activates the actor again, as with the real proxy.
+// tick activates the actor again, as with the real proxy
+// (docs/protocol.md §8).
 type fixedTimer struct {
 	actor actorKey
 	spec  timerSpec

@@ -116,6 +116,50 @@ func TestBroadcast(t *testing.T) {
 	}
 }
 
+// A host of the older protocol names the action in the broadcast: every
+// subscriber runs it, whatever its channel says, and once per topic.
+func TestBroadcastOlderActionName(t *testing.T) {
+	wf := &protocol.Workflow{Broadcast: &protocol.Broadcast{
+		ChannelGroup: "news",
+		ActionName:   "shout",
+		Payload:      &protocol.Broadcast_Value{Value: str("extra")},
+	}}
+	v := newEnv(t, workflowHost(wf))
+	v.register(
+		newActor("pub", actions("src")),
+		newActor("named", actions("onNews", "shout"), channel("news", "onNews")),
+		newActor("dflt", actions("receive", "shout"), channel("news", "")),
+		newActor("twice", actions("a", "b", "shout"), channel("news", "a"), channel("news", "b")),
+		newActor("other", actions("receive", "shout"), channel("sports", "")),
+	)
+	subscribers := []string{"named", "dflt", "twice"}
+	for _, name := range append(subscribers, "other") {
+		v.invoke(req(name, "get", nil)) // activate
+	}
+	v.invoke(req("pub", "src", nil))
+
+	for _, name := range subscribers {
+		inv := v.host.waitN(t, 1, called(name, "shout"))[0]
+		if strOfAny(inv) != "extra" || inv.GetCaller().GetName() != "pub" {
+			t.Errorf("%s got %v, want payload extra from pub", name, inv)
+		}
+	}
+	// Deliveries are async; a sync call to each queues behind them.
+	for _, name := range append(subscribers, "other") {
+		v.invoke(req(name, "get", nil))
+	}
+	if got := v.host.matching(called("twice", "shout")); len(got) != 1 {
+		t.Errorf("twice ran shout %d times, want once", len(got))
+	}
+	for _, c := range []struct{ actor, action string }{
+		{"named", "onNews"}, {"dflt", "receive"}, {"twice", "a"}, {"twice", "b"}, {"other", "shout"}, {"other", "receive"},
+	} {
+		if got := v.host.matching(called(c.actor, c.action)); len(got) != 0 {
+			t.Errorf("%s ran %s: %v", c.actor, c.action, got)
+		}
+	}
+}
+
 func TestPipeAndForward(t *testing.T) {
 	tests := []struct {
 		name      string

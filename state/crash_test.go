@@ -18,10 +18,12 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/spawn-go/spawn/protocol"
 )
 
 // crashChildEnv switches TestHelperProcess on; its value is the data
-// directory. The child reads its key from EnvKey, like the runtime.
+// directory. The child reads its key from protocol.EnvStateKey, like the runtime.
 const crashChildEnv = "SPAWN_STATE_CRASH_CHILD_DIR"
 
 const (
@@ -144,7 +146,7 @@ func runCrashChild(t *testing.T, dir string, key []byte, killAfter int) (last in
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
 	cmd.Env = append(os.Environ(),
 		crashChildEnv+"="+dir,
-		EnvKey+"="+base64.StdEncoding.EncodeToString(key),
+		protocol.EnvStateKey+"="+base64.StdEncoding.EncodeToString(key),
 	)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

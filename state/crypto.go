@@ -9,30 +9,29 @@ import (
 	"fmt"
 	"os"
 	"strings"
-)
 
-// EnvKey is the environment variable that holds the encryption key, as the
-// real proxy reads it: 32 random bytes in standard base64.
-const EnvKey = "SPAWN_STATESTORE_KEY"
+	"github.com/spawn-go/spawn/protocol"
+)
 
 // keySize is the AES-256 key length.
 const keySize = 32
 
-// KeyFromEnv returns the key in the EnvKey environment variable, ready for
-// WithKey. An unset or empty variable gives a nil key and no error: the
-// store then writes state unencrypted.
+// KeyFromEnv returns the key in SPAWN_STATESTORE_KEY, ready for WithKey:
+// 32 random bytes in standard base64, as the real proxy reads it. An unset
+// or empty variable gives a nil key and no error: the store then writes
+// state unencrypted.
 func KeyFromEnv() ([]byte, error) {
-	v := strings.TrimSpace(os.Getenv(EnvKey))
+	v := strings.TrimSpace(os.Getenv(protocol.EnvStateKey))
 	if v == "" {
 		return nil, nil
 	}
 	// The messages never quote the value: it is a secret.
 	key, err := base64.StdEncoding.DecodeString(v)
 	if err != nil {
-		return nil, fmt.Errorf("state: %s is not valid standard base64 (%v); generate a key with: openssl rand -base64 32", EnvKey, err)
+		return nil, fmt.Errorf("state: %s is not valid standard base64 (%v); generate a key with: openssl rand -base64 32", protocol.EnvStateKey, err)
 	}
 	if len(key) != keySize {
-		return nil, fmt.Errorf("state: %s decodes to %d bytes, want %d; generate a key with: openssl rand -base64 32", EnvKey, len(key), keySize)
+		return nil, fmt.Errorf("state: %s decodes to %d bytes, want %d; generate a key with: openssl rand -base64 32", protocol.EnvStateKey, len(key), keySize)
 	}
 	return key, nil
 }

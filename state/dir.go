@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/spawn-go/spawn/protocol"
 )
 
 // DefaultDir returns the directory the runtime keeps its state in when it
@@ -19,7 +21,7 @@ import (
 // temporary directory may not survive a reboot; set SPAWN_DATA_DIR on
 // machines without a home directory.
 func DefaultDir() string {
-	if dir := os.Getenv(EnvDataDir); dir != "" {
+	if dir := os.Getenv(protocol.EnvDataDir); dir != "" {
 		return dir
 	}
 	// The XDG specification says to ignore relative paths.

@@ -16,10 +16,9 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
-)
 
-// EnvDataDir is the environment variable that overrides DefaultDir.
-const EnvDataDir = "SPAWN_DATA_DIR"
+	"github.com/spawn-go/spawn/protocol"
+)
 
 // dbFileName is the database file inside the data directory.
 const dbFileName = "state.db"
@@ -110,7 +109,7 @@ func Open(dir string, opts ...Option) (*Disk, error) {
 	path := filepath.Join(dir, dbFileName)
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.lockTimeout})
 	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("state: another spawn runtime is using %s (its lock was not released within %v); stop that process or set %s to another directory", path, o.lockTimeout, EnvDataDir)
+		return nil, fmt.Errorf("state: another spawn runtime is using %s (its lock was not released within %v); stop that process or set %s to another directory", path, o.lockTimeout, protocol.EnvDataDir)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", path, err)
@@ -199,10 +198,10 @@ func (d *Disk) init(tx *bolt.Tx) error {
 			return fmt.Errorf("state: initialize %s: %w", d.path, err)
 		}
 	case check != nil && d.aead == nil:
-		return fmt.Errorf("state: %s is encrypted; set %s to the key it was written with", d.path, EnvKey)
+		return fmt.Errorf("state: %s is encrypted; set %s to the key it was written with", d.path, protocol.EnvStateKey)
 	case check != nil:
 		if _, err := unseal(d.aead, check, keyCheckAD); err != nil {
-			return fmt.Errorf("state: %s was encrypted with a different key; set %s to the key it was written with", d.path, EnvKey)
+			return fmt.Errorf("state: %s was encrypted with a different key; set %s to the key it was written with", d.path, protocol.EnvStateKey)
 		}
 	}
 	return nil
@@ -266,7 +265,7 @@ func (d *Disk) load(ctx context.Context, key Key, rev *int64) (Record, error) {
 		return rec, nil
 	}
 	if d.aead == nil {
-		return Record{}, fmt.Errorf("state: load %v revision %d: the state is encrypted; set %s to the key it was written with", key, want, EnvKey)
+		return Record{}, fmt.Errorf("state: load %v revision %d: the state is encrypted; set %s to the key it was written with", key, want, protocol.EnvStateKey)
 	}
 	if rec.Data, err = unseal(d.aead, rec.Data, revisionKey(actor, want)); err != nil {
 		return Record{}, fmt.Errorf("state: load %v revision %d: cannot decrypt the state: %w", key, want, err)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/spawn-go/spawn/protocol"
 )
 
 func TestDiskReopen(t *testing.T) {
@@ -146,8 +148,8 @@ func TestDiskWrongKey(t *testing.T) {
 	if _, err := Open(dir, WithKey(otherKey)); err == nil || !strings.Contains(err.Error(), "different key") {
 		t.Errorf("Open with another key: err = %v, want one about a different key", err)
 	}
-	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), EnvKey) {
-		t.Errorf("Open without a key: err = %v, want one naming %s", err, EnvKey)
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), protocol.EnvStateKey) {
+		t.Errorf("Open without a key: err = %v, want one naming %s", err, protocol.EnvStateKey)
 	}
 
 	// Without the key check, loading must still fail clearly rather than
@@ -322,16 +324,16 @@ func TestKeyFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv(EnvKey, tt.value)
+			t.Setenv(protocol.EnvStateKey, tt.value)
 			if tt.unset {
-				os.Unsetenv(EnvKey)
+				os.Unsetenv(protocol.EnvStateKey)
 			}
 			got, err := KeyFromEnv()
 			if tt.wantErr != "" {
 				if err == nil {
 					t.Fatalf("KeyFromEnv() = %x, want an error", got)
 				}
-				for _, want := range []string{tt.wantErr, EnvKey, "openssl rand -base64 32"} {
+				for _, want := range []string{tt.wantErr, protocol.EnvStateKey, "openssl rand -base64 32"} {
 					if !strings.Contains(err.Error(), want) {
 						t.Errorf("error %q does not mention %q", err, want)
 					}
@@ -369,7 +371,7 @@ func TestDefaultDir(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv(EnvDataDir, tt.dataDir)
+			t.Setenv(protocol.EnvDataDir, tt.dataDir)
 			t.Setenv("XDG_STATE_HOME", tt.xdg)
 			t.Setenv("HOME", tt.home)
 			if got := DefaultDir(); got != tt.want {

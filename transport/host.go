@@ -6,40 +6,92 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
-)
 
-// hostPath is the host endpoint the proxy calls to run actor actions.
-const hostPath = "/api/v1/actors/actions"
+	"github.com/spawn-go/spawn/protocol"
+)
 
 // HostHandler runs one encoded ActorInvocation and returns the HTTP status
 // and the encoded ActorInvocationResponse to answer with. The proxy reads
 // only the body, so the status is informative; 0 means 200.
 type HostHandler func(ctx context.Context, body []byte) (status int, resp []byte)
 
-// NewHostServer returns the user program's HTTP server: POST
-// /api/v1/actors/actions hands the request body to h, GET /health answers
-// 200 {"status":"up"}, and anything else is 404. A nil logger logs nothing.
-func NewHostServer(h HostHandler, logger *zap.Logger) *Server {
-	s := newServer(logger)
-	s.echo.POST(hostPath, func(c echo.Context) error {
-		// The real proxy sends application/octet-stream; hand-written
-		// clients (curl, tests) often send no Content-Type at all.
-		body, rerr := readBody(c, true, maxHostBodyBytes)
-		if rerr != nil {
-			return c.String(rerr.code, rerr.msg)
-		}
-		status, resp := h(c.Request().Context(), body)
-		if status == 0 {
-			status = http.StatusOK
-		}
-		return c.Blob(status, contentTypeProtobuf, resp)
-	})
-	s.echo.GET("/health", s.health)
-	return s
+// NewHostHandler returns the host endpoint alone, for a program that
+// already runs an HTTP server with routes and probes of its own: mount it
+// at protocol.HostPath, for example with
+//
+//	mux.Handle(protocol.HostPath, transport.NewHostHandler(h, logger))
+//
+// It answers POST protocol.HostPath by handing the request body to h, with
+// the checks NewHostServer makes: a protobuf Content-Type or none (415
+// otherwise), and a bounded body (413 beyond). Other methods get 405, other
+// paths 404. A panic in h becomes a 500 and is logged. A nil logger logs
+// nothing.
+func NewHostHandler(h HostHandler, logger *zap.Logger) http.Handler {
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	return &hostHandler{run: h, log: logger}
 }
 
-// NewHostHandler returns the host endpoint alone, to mount on a server of
-// the caller's: it serves POST protocol.HostPath by handing the body to h.
-func NewHostHandler(h HostHandler, logger *zap.Logger) http.Handler {
-	return NewHostServer(h, logger).Handler()
+type hostHandler struct {
+	run HostHandler
+	log *zap.Logger
+}
+
+func (h *hostHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != protocol.HostPath {
+		writeText(w, http.StatusNotFound, notFoundText)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeText(w, http.StatusMethodNotAllowed, "the host endpoint takes POST")
+		return
+	}
+	// The real proxy sends application/octet-stream; hand-written clients
+	// (curl, tests) often send no Content-Type at all.
+	body, rerr := readBody(w, r, true, maxHostBodyBytes)
+	if rerr != nil {
+		writeText(w, rerr.code, rerr.msg)
+		return
+	}
+	status, resp, ok := h.call(r.Context(), body)
+	if !ok {
+		writeText(w, http.StatusInternalServerError, "internal error")
+		return
+	}
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.Header().Set("Content-Type", contentTypeProtobuf)
+	w.WriteHeader(status)
+	if _, err := w.Write(resp); err != nil {
+		h.log.Debug("writing the host's answer", zap.Error(err))
+	}
+}
+
+// call runs the HostHandler, reporting false when it panicked: a panic must
+// not take down the program, whose other routes may be serving.
+func (h *hostHandler) call(ctx context.Context, body []byte) (status int, resp []byte, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r) // the documented way to abort a response; keep its meaning
+			}
+			h.log.Error("host handler panicked", zap.Any("panic", r), zap.Stack("stack"))
+			ok = false
+		}
+	}()
+	status, resp = h.run(ctx, body)
+	return status, resp, true
+}
+
+// NewHostServer returns the user program's HTTP server: the endpoint of
+// NewHostHandler at POST protocol.HostPath, GET /health answering 200
+// {"status":"up"}, and 404 for anything else. A nil logger logs nothing.
+func NewHostServer(h HostHandler, logger *zap.Logger) *Server {
+	s := newServer(logger)
+	s.echo.POST(protocol.HostPath, echo.WrapHandler(NewHostHandler(h, s.log)))
+	s.echo.GET("/health", s.health)
+	return s
 }

@@ -32,7 +32,7 @@ func NewHostClient(baseURL string, c *http.Client) *HostClient {
 	if c == nil {
 		c = newHTTPClient()
 	}
-	return &HostClient{url: strings.TrimRight(baseURL, "/") + hostPath, client: c}
+	return &HostClient{url: strings.TrimRight(baseURL, "/") + protocol.HostPath, client: c}
 }
 
 // Call sends inv to the host and returns its answer. Like the real proxy it

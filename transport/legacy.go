@@ -20,6 +20,12 @@ import (
 // an old topic string and is rewritten as Channel{topic, action "receive"},
 // the action the old protocol implied. Everything else is copied byte for
 // byte, unknown fields included.
+//
+// The other difference that changes behaviour, Broadcast.action_name
+// (field 2, the action the publisher picks for every subscriber), needs no
+// rewriting: our schema declares it, so it decodes as is, and the runtime
+// honours it. It is not safe to drop: a subscriber would then run its
+// channel's action, which an old host never meant.
 
 // Field numbers on the paths from a request down to Metadata.channel_group.
 var (
@@ -30,9 +36,6 @@ var (
 	// InvocationRequest.actor(2) → Actor.metadata(6) → Metadata.channel_group(1).
 	invocationChannelPath = []protowire.Number{2, 6, 1}
 )
-
-// legacyAction is the action an old-protocol channel subscription invokes.
-const legacyAction = "receive"
 
 // decodeRegistration decodes a RegistrationRequest, accepting old-protocol
 // channel_group strings. It also returns how many it converted. The request
@@ -143,13 +146,15 @@ func isChannel(v []byte) bool {
 	return len(topic) > 0
 }
 
-// legacyChannel encodes Channel{topic: topic, action: "receive"}.
+// legacyChannel encodes Channel{topic: topic, action: "receive"}: an old
+// subscription names no action, and receive is what a channel without one
+// invokes.
 func legacyChannel(topic []byte) []byte {
 	out := make([]byte, 0, protowire.SizeTag(1)+protowire.SizeBytes(len(topic))+
-		protowire.SizeTag(2)+protowire.SizeBytes(len(legacyAction)))
+		protowire.SizeTag(2)+protowire.SizeBytes(len(protocol.ReceiveAction)))
 	out = protowire.AppendTag(out, 1, protowire.BytesType)
 	out = protowire.AppendBytes(out, topic)
 	out = protowire.AppendTag(out, 2, protowire.BytesType)
-	out = protowire.AppendBytes(out, []byte(legacyAction))
+	out = protowire.AppendString(out, protocol.ReceiveAction)
 	return out
 }

@@ -225,8 +225,8 @@ func (p *ProxyClient) post(ctx context.Context, path string, body []byte, resp p
 // unavailable wraps both ErrUnavailable and the cause, and tells the user
 // what to check.
 func (p *ProxyClient) unavailable(cause error) error {
-	return fmt.Errorf("%w at %s (start it, or set PROXY_HTTP_HOST and PROXY_HTTP_PORT to its address): %w",
-		ErrUnavailable, p.base, cause)
+	return fmt.Errorf("%w at %s (start it, or set %s and %s to its address): %w",
+		ErrUnavailable, p.base, protocol.EnvProxyHost, protocol.EnvProxyPort, cause)
 }
 
 // statusError builds the error for a non-200 answer, using the body's

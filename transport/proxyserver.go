@@ -33,13 +33,6 @@ type ProxyAPI interface {
 	State(ctx context.Context, id *protocol.ActorId) (*protocol.ActorState, error)
 }
 
-// Protocol version spoken by this proxy API when the ProxyAPI leaves
-// proxy_info unset: the one the real proxy announces.
-const (
-	protocolMajor = 1
-	protocolMinor = 2
-)
-
 // InstanceHeader is the response header in which spawn-go's proxy names
 // its current run. The real Spawn proxy sends none.
 const InstanceHeader = "Spawn-Proxy-Instance"
@@ -91,7 +84,7 @@ func (r *proxyRoutes) register(c echo.Context) error {
 	fail := func(code int, msg string) error {
 		return r.writeProto(c, code, &protocol.RegistrationResponse{Status: newStatus(protocol.Status_ERROR, msg)})
 	}
-	body, rerr := readBody(c, false, maxBodyBytes)
+	body, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes)
 	if rerr != nil {
 		return fail(rerr.code, rerr.msg)
 	}
@@ -116,8 +109,8 @@ func (r *proxyRoutes) register(c echo.Context) error {
 	}
 	if resp.ProxyInfo == nil {
 		resp.ProxyInfo = &protocol.ProxyInfo{
-			ProtocolMajorVersion: protocolMajor,
-			ProtocolMinorVersion: protocolMinor,
+			ProtocolMajorVersion: protocol.MajorVersion,
+			ProtocolMinorVersion: protocol.MinorVersion,
 			ProxyName:            "spawn-go",
 			ProxyVersion:         moduleVersion(),
 		}
@@ -138,7 +131,7 @@ func (r *proxyRoutes) spawn(c echo.Context) error {
 		}
 		revision = n
 	}
-	body, rerr := readBody(c, false, maxBodyBytes)
+	body, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes)
 	if rerr != nil {
 		return fail(rerr.code, rerr.msg)
 	}
@@ -169,7 +162,7 @@ func (r *proxyRoutes) invoke(c echo.Context) error {
 			Actor:  req.GetActor(),
 		})
 	}
-	body, rerr := readBody(c, false, maxBodyBytes)
+	body, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes)
 	if rerr != nil {
 		return fail(rerr.code, protocol.Status_ERROR, rerr.msg)
 	}

@@ -343,7 +343,7 @@ func TestProxyServerReadiness(t *testing.T) {
 		{true, http.StatusServiceUnavailable, `{"status":"down"}`},
 		{false, http.StatusOK, `{"status":"up"}`},
 	} {
-		s.SetDraining(step.draining)
+		s.draining.Store(step.draining) // as Shutdown does, but reversible
 		rec := serve(t, s.Handler(), "GET", "/health/readiness", "", nil)
 		if rec.Code != step.code || rec.Body.String() != step.body {
 			t.Errorf("draining=%v: %d %s, want %d %s", step.draining, rec.Code, rec.Body, step.code, step.body)

@@ -88,16 +88,13 @@ func (s *Server) Serve(l net.Listener) error {
 // net/http/httptest and for callers that run their own http.Server.
 func (s *Server) Handler() http.Handler { return s.echo }
 
-// Shutdown marks the server as draining, stops accepting connections, and
-// waits until in-flight requests have finished or ctx is done.
+// Shutdown marks the server as draining (the proxy's GET /health/readiness
+// answers 503 from then on), stops accepting connections, and waits until
+// in-flight requests have finished or ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	return s.http.Shutdown(ctx)
 }
-
-// SetDraining switches GET /health/readiness between 200 (false) and 503
-// (true), so that an orchestrator stops routing traffic before Shutdown.
-func (s *Server) SetDraining(draining bool) { s.draining.Store(draining) }
 
 // handleError answers the errors echo itself produces (no route, wrong
 // method) and any error a handler returns instead of writing a response.
@@ -184,9 +181,8 @@ type requestError struct {
 
 // readBody checks the request's content type and reads its body, at most
 // limit bytes of it. allowMissing accepts a request without Content-Type.
-func readBody(c echo.Context, allowMissing bool, limit int64) ([]byte, *requestError) {
-	req := c.Request()
-	ct := req.Header.Get(echo.HeaderContentType)
+func readBody(w http.ResponseWriter, req *http.Request, allowMissing bool, limit int64) ([]byte, *requestError) {
+	ct := req.Header.Get("Content-Type")
 	switch {
 	case ct == "" && allowMissing:
 	case ct == "":
@@ -203,7 +199,7 @@ func readBody(c echo.Context, allowMissing bool, limit int64) ([]byte, *requestE
 	}
 	// MaxBytesReader also tells net/http to close the connection, so the
 	// rest of an oversized body is never read.
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, limit))
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, limit))
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return nil, tooLarge
 	}
@@ -211,6 +207,14 @@ func readBody(c echo.Context, allowMissing bool, limit int64) ([]byte, *requestE
 		return nil, &requestError{http.StatusBadRequest, "reading request body: " + err.Error()}
 	}
 	return body, nil
+}
+
+// writeText answers with code and msg as plain text, the way the error
+// answers of both servers look.
+func writeText(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", echo.MIMETextPlainCharsetUTF8)
+	w.WriteHeader(code)
+	_, _ = io.WriteString(w, msg) // the client is gone; nobody to tell
 }
 
 // isProtobufContentType reports whether a Content-Type names a protobuf body.

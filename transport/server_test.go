@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/spawn-go/spawn/protocol"
 )
 
 // notifyListener reports when it is closed: Shutdown closes listeners
@@ -89,7 +91,7 @@ func TestServerShutdownLetsInFlightRequestFinish(t *testing.T) {
 	}
 	answered := make(chan result, 1)
 	go func() {
-		res, err := client.Post("http://"+l.Addr().String()+hostPath, "application/octet-stream", strings.NewReader("inv"))
+		res, err := client.Post("http://"+l.Addr().String()+protocol.HostPath, "application/octet-stream", strings.NewReader("inv"))
 		if err != nil {
 			answered <- result{err: err}
 			return
@@ -139,7 +141,7 @@ func TestServerShutdownDeadline(t *testing.T) {
 	defer client.CloseIdleConnections()
 	answered := make(chan error, 1)
 	go func() {
-		res, err := client.Post("http://"+l.Addr().String()+hostPath, "", nil)
+		res, err := client.Post("http://"+l.Addr().String()+protocol.HostPath, "", nil)
 		if err == nil {
 			res.Body.Close()
 		}

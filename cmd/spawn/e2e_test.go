@@ -360,8 +360,8 @@ func clientSystem(t *testing.T, port string) *spawn.System {
 
 // childEnv is the test's environment without the variables that configure
 // Spawn programs, so that a developer's settings cannot leak into the
-// children; each child gets its own on top. The children log JSON, which
-// the test reads.
+// children; each child gets its own on top. Both children log JSON, whose
+// lines the test looks for.
 func childEnv() []string {
 	env := []string{"SPAWN_LOG=json"}
 	for _, kv := range os.Environ() {

@@ -14,6 +14,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/spawn-go/spawn/internal/logging"
+	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/runtime"
 	"github.com/spawn-go/spawn/state"
 	"github.com/spawn-go/spawn/transport"
@@ -37,35 +39,48 @@ Usage:
 Run "spawn help proxy" for the flags of spawn proxy.
 `
 
-const proxyUsage = `Usage: spawn proxy [flags]
+// defaultHostHost is where spawn proxy looks for the host program by
+// default. The real proxy uses 0.0.0.0, which works as a destination on
+// Linux only; a local development proxy means this machine.
+const defaultHostHost = "127.0.0.1"
+
+// proxyUsage is the help of "spawn proxy", up to its flags.
+func proxyUsage() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `Usage: spawn proxy [flags]
 
 Runs the spawn-go runtime as a standalone Spawn proxy: it serves the proxy's
 HTTP API (registration, spawn, invoke, health) and calls the host's
-POST /api/v1/actors/actions to run actions. Hosts written with any Spawn SDK
+POST %s to run actions. Hosts written with any Spawn SDK
 can use it for local development. State is kept on disk (or in memory with
--memory) and, when SPAWN_STATESTORE_KEY is set, encrypted with it.
+-memory) and, when %s is set, encrypted with it.
 
 Environment (flags override it):
 
-	PROXY_HTTP_PORT          port to serve the API on, all interfaces (9001)
-	PROXY_ACTOR_SYSTEM_NAME  actor system served (spawn-system)
-	USER_FUNCTION_HOST       host program's address (127.0.0.1; the real proxy uses 0.0.0.0)
-	USER_FUNCTION_PORT       host program's port (8090)
-	SPAWN_DATA_DIR           state directory (default: see -data-dir)
-	SPAWN_STATESTORE_KEY     base64 AES-256 key for state at rest (openssl rand -base64 32)
-	SPAWN_LOG                "debug" or "dev" for human-readable debug logs
-
-Flags:
-`
+`, protocol.HostPath, protocol.EnvStateKey)
+	for _, v := range []struct{ name, help string }{
+		{protocol.EnvProxyPort, fmt.Sprintf("port to serve the API on, all interfaces (%d)", protocol.DefaultProxyPort)},
+		{protocol.EnvSystem, fmt.Sprintf("actor system served (%s)", protocol.DefaultSystem)},
+		{protocol.EnvHostHost, fmt.Sprintf("host program's address (%s; the real proxy uses 0.0.0.0)", defaultHostHost)},
+		{protocol.EnvHostPort, fmt.Sprintf("host program's port (%d)", protocol.DefaultHostPort)},
+		{protocol.EnvDataDir, "state directory (default: see -data-dir)"},
+		{protocol.EnvStateKey, "base64 AES-256 key for state at rest (openssl rand -base64 32)"},
+		{protocol.EnvLog, "log level and format, described below"},
+	} {
+		fmt.Fprintf(&b, "\t%-24s %s\n", v.name, v.help)
+	}
+	fmt.Fprintf(&b, "\n%s\n\nFlags:\n", logging.Help)
+	return b.String()
+}
 
 // proxyConfig is the configuration of "spawn proxy".
 type proxyConfig struct {
-	port     int
-	system   string
-	hostURL  string
-	dataDir  string
-	memory   bool
-	logLevel string
+	port    int
+	system  string
+	hostURL string
+	dataDir string
+	memory  bool
+	log     logging.Config
 }
 
 // run runs the command line args (without the program name), reading the
@@ -107,16 +122,16 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 // parseProxyFlags reads the environment, then the flags that override it.
 func parseProxyFlags(args []string, env func(string) string, out io.Writer) (proxyConfig, error) {
 	var cfg proxyConfig
-	port, err := envPort(env, "PROXY_HTTP_PORT", 9001)
+	port, err := envPort(env, protocol.EnvProxyPort, protocol.DefaultProxyPort)
 	if err != nil {
 		return cfg, err
 	}
-	hostPort, err := envPort(env, "USER_FUNCTION_PORT", 8090)
+	hostPort, err := envPort(env, protocol.EnvHostPort, protocol.DefaultHostPort)
 	if err != nil {
 		return cfg, err
 	}
-	hostAddr := net.JoinHostPort(envOr(env, "USER_FUNCTION_HOST", "127.0.0.1"), strconv.Itoa(hostPort))
-	dataDir := env(state.EnvDataDir)
+	hostAddr := net.JoinHostPort(envOr(env, protocol.EnvHostHost, defaultHostHost), strconv.Itoa(hostPort))
+	dataDir := env(protocol.EnvDataDir)
 	if dataDir == "" {
 		dataDir = state.DefaultDir()
 	}
@@ -124,11 +139,11 @@ func parseProxyFlags(args []string, env func(string) string, out io.Writer) (pro
 	fs := flag.NewFlagSet("spawn proxy", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() {
-		fmt.Fprint(out, proxyUsage)
+		fmt.Fprint(out, proxyUsage())
 		fs.PrintDefaults()
 	}
 	fs.IntVar(&cfg.port, "port", port, "`port` to serve the proxy API on; 0 picks a free one")
-	fs.StringVar(&cfg.system, "system", envOr(env, "PROXY_ACTOR_SYSTEM_NAME", "spawn-system"), "actor `system` served")
+	fs.StringVar(&cfg.system, "system", envOr(env, protocol.EnvSystem, protocol.DefaultSystem), "actor `system` served")
 	fs.StringVar(&hostAddr, "host-addr", hostAddr, "`address` of the host program, host:port or a URL")
 	fs.StringVar(&cfg.dataDir, "data-dir", dataDir, "`directory` for actor state")
 	fs.BoolVar(&cfg.memory, "memory", false, "keep state in memory only; it is lost on exit")
@@ -147,7 +162,9 @@ func parseProxyFlags(args []string, env func(string) string, out io.Writer) (pro
 	if cfg.hostURL, err = hostURL(hostAddr); err != nil {
 		return cfg, err
 	}
-	cfg.logLevel = env("SPAWN_LOG")
+	if cfg.log, err = logging.Parse(env); err != nil {
+		return cfg, fmt.Errorf("%w: %v", errUsage, err)
+	}
 	return cfg, nil
 }
 
@@ -182,22 +199,11 @@ func envPort(env func(string) string, name string, def int) (int, error) {
 	return n, nil
 }
 
-func newLogger(level string) (*zap.Logger, error) {
-	switch strings.ToLower(level) {
-	case "debug", "dev", "development":
-		return zap.NewDevelopment()
-	}
-	return zap.NewProduction()
-}
-
 // runProxy runs the runtime until ctx is done, then shuts down in the order
 // that loses nothing: readiness goes down, in-flight requests finish, actors
 // save their state, and the store closes.
 func runProxy(ctx context.Context, cfg proxyConfig, stdout io.Writer) (err error) {
-	logger, err := newLogger(cfg.logLevel)
-	if err != nil {
-		return fmt.Errorf("creating the logger: %w", err)
-	}
+	logger := logging.New(cfg.log)
 	// Syncing a terminal's stderr fails on some systems; there is nothing
 	// left to do about it at exit.
 	defer func() { _ = logger.Sync() }()
@@ -237,7 +243,7 @@ func runProxy(ctx context.Context, cfg proxyConfig, stdout io.Writer) (err error
 func serveProxy(ctx context.Context, cfg proxyConfig, engine *runtime.Engine, logger *zap.Logger, stdout io.Writer, where string) error {
 	l, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.port))
 	if err != nil {
-		return fmt.Errorf("listening on port %d (set -port or PROXY_HTTP_PORT): %w", cfg.port, err)
+		return fmt.Errorf("listening on port %d (set -port or %s): %w", cfg.port, protocol.EnvProxyPort, err)
 	}
 	srv := transport.NewProxyServer(engine, logger.Named("http"))
 	served := make(chan error, 1)
@@ -255,7 +261,6 @@ func serveProxy(ctx context.Context, cfg proxyConfig, engine *runtime.Engine, lo
 		// Serve returns before Shutdown only when the listener fails.
 		return fmt.Errorf("serving the proxy API: %w", err)
 	}
-	srv.SetDraining(true)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	var errs []error
@@ -284,7 +289,7 @@ func openStore(cfg proxyConfig) (state.Store, string, error) {
 	}
 	d, err := state.Open(cfg.dataDir, opts...)
 	if err != nil {
-		return nil, "", fmt.Errorf("opening the state store (set -data-dir or SPAWN_DATA_DIR to change it): %w", err)
+		return nil, "", fmt.Errorf("opening the state store (set -data-dir or %s to change it): %w", protocol.EnvDataDir, err)
 	}
 	where := d.Path()
 	if key != nil {

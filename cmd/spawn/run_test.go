@@ -12,9 +12,11 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/zap/zapcore"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/spawn-go/spawn/internal/logging"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/transport"
 )
@@ -43,6 +45,8 @@ func TestRunUsage(t *testing.T) {
 		{"bad port env", []string{"proxy"}, map[string]string{"PROXY_HTTP_PORT": "http"}, "", true},
 		{"bad host port env", []string{"proxy"}, map[string]string{"USER_FUNCTION_PORT": "-1"}, "", true},
 		{"bad host address", []string{"proxy", "-host-addr", "ftp://host"}, nil, "", true},
+		{"bad SPAWN_LOG", []string{"proxy"}, map[string]string{"SPAWN_LOG": "loud"}, "", true},
+		{"help describes SPAWN_LOG", []string{"help", "proxy"}, nil, logging.Help, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,7 +75,7 @@ func TestParseProxyFlags(t *testing.T) {
 		{
 			name: "defaults",
 			env:  map[string]string{"SPAWN_DATA_DIR": "/data"},
-			want: proxyConfig{port: 9001, system: "spawn-system", hostURL: "http://127.0.0.1:8090", dataDir: "/data"},
+			want: proxyConfig{port: 9001, system: "spawn-system", hostURL: "http://127.0.0.1:8090", dataDir: "/data", log: logging.Config{Level: zapcore.InfoLevel}},
 		},
 		{
 			name: "environment",
@@ -79,13 +83,18 @@ func TestParseProxyFlags(t *testing.T) {
 				"PROXY_HTTP_PORT": "9100", "PROXY_ACTOR_SYSTEM_NAME": "sys", "USER_FUNCTION_HOST": "::1",
 				"USER_FUNCTION_PORT": "8091", "SPAWN_DATA_DIR": "/data", "SPAWN_LOG": "debug",
 			},
-			want: proxyConfig{port: 9100, system: "sys", hostURL: "http://[::1]:8091", dataDir: "/data", logLevel: "debug"},
+			want: proxyConfig{port: 9100, system: "sys", hostURL: "http://[::1]:8091", dataDir: "/data", log: logging.Config{Level: zapcore.DebugLevel}},
 		},
 		{
 			name: "flags override the environment",
 			args: []string{"-port", "0", "-system", "other", "-host-addr", "https://host.example:443/", "-data-dir", "/tmp/x", "-memory"},
 			env:  map[string]string{"PROXY_HTTP_PORT": "9100", "PROXY_ACTOR_SYSTEM_NAME": "sys", "SPAWN_DATA_DIR": "/data"},
-			want: proxyConfig{port: 0, system: "other", hostURL: "https://host.example:443", dataDir: "/tmp/x", memory: true},
+			want: proxyConfig{port: 0, system: "other", hostURL: "https://host.example:443", dataDir: "/tmp/x", memory: true, log: logging.Config{Level: zapcore.InfoLevel}},
+		},
+		{
+			name: "json logs on Kubernetes",
+			env:  map[string]string{"SPAWN_DATA_DIR": "/data", "KUBERNETES_SERVICE_HOST": "10.0.0.1", "SPAWN_LOG": "warn"},
+			want: proxyConfig{port: 9001, system: "spawn-system", hostURL: "http://127.0.0.1:8090", dataDir: "/data", log: logging.Config{Level: zapcore.WarnLevel, JSON: true}},
 		},
 	}
 	for _, tt := range tests {
