@@ -267,7 +267,8 @@ func isConnFailure(err error) bool {
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return true
 	}
-	if oe, ok := errors.AsType[*net.OpError](err); ok && oe.Op == "dial" {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
 		return true
 	}
 	return false

@@ -217,7 +217,8 @@ func TestProxyClientStatusError(t *testing.T) {
 			}))
 			defer srv.Close()
 			_, err := NewProxyClient(srv.URL, srv.Client(), nil).Invoke(context.Background(), "s", "a", testInvocation())
-			se, ok := errors.AsType[*StatusError](err)
+			var se *StatusError
+			ok := errors.As(err, &se)
 			if !ok {
 				t.Fatalf("err = %v, want a *StatusError", err)
 			}
@@ -408,7 +409,8 @@ func TestProxyClientRegisterFinalErrors(t *testing.T) {
 			}))
 			defer srv.Close()
 			resp, err := fastRetries(NewProxyClient(srv.URL, srv.Client(), nil)).Register(context.Background(), testRegistration())
-			se, ok := errors.AsType[*StatusError](err)
+			var se *StatusError
+			ok := errors.As(err, &se)
 			if !ok || se.HTTPStatus != tt.code || se.Status != tt.wantStatus || resp != nil {
 				t.Fatalf("Register = %v, %v", resp, err)
 			}

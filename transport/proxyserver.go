@@ -240,7 +240,8 @@ func errorStatus(err error) protocol.Status {
 		error
 		ProtocolStatus() protocol.Status
 	}
-	if ps, ok := errors.AsType[protocolStatuser](err); ok {
+	var ps protocolStatuser
+	if errors.As(err, &ps) {
 		// An error is never OK; nor is "unknown" a useful answer.
 		if st := ps.ProtocolStatus(); st != protocol.Status_OK && st != protocol.Status_UNKNOWN {
 			return st

@@ -104,7 +104,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	code := http.StatusInternalServerError
 	msg := http.StatusText(code)
-	if he, ok := errors.AsType[*echo.HTTPError](err); ok {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
 		code = he.Code
 		if m, ok := he.Message.(string); ok {
 			msg = m
@@ -200,7 +201,8 @@ func readBody(w http.ResponseWriter, req *http.Request, allowMissing bool, limit
 	// MaxBytesReader also tells net/http to close the connection, so the
 	// rest of an oversized body is never read.
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, limit))
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
 		return nil, tooLarge
 	}
 	if err != nil {
