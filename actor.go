@@ -38,6 +38,9 @@ type ActorID struct {
 
 // String returns "system/name", with "(from parent)" for spawned instances.
 func (id ActorID) String() string {
+	if id.IsZero() {
+		return "(no actor)"
+	}
 	s := id.System + "/" + id.Name
 	if id.Parent != "" {
 		s += " (from " + id.Parent + ")"

@@ -258,3 +258,101 @@ func TestDocsUseTheCleanIdiom(t *testing.T) {
 		}
 	}
 }
+
+func TestCallerOnlyProgramsNeedAProxy(t *testing.T) {
+	_, err := spawn.Start(ctx(t), spawn.WithEmbedded(), spawn.WithMemoryStore(), spawn.WithLogger(zap.NewNop()))
+	if err == nil || !strings.Contains(err.Error(), "only calls actors") || !strings.Contains(err.Error(), "WithProxy") {
+		t.Fatalf("Start with no actors and no proxy: %v, want an error that says to configure the proxy", err)
+	}
+}
+
+func TestCallingATemplateNeedsAnInstance(t *testing.T) {
+	sys := spawntest.Start(t, &Session{})
+	_, err := spawn.Call(ctx(t), sys, (*Session).Add, &testpb.Add{Delta: 1})
+	if spawn.CodeOf(err) != spawn.CodeInvalid || !strings.Contains(err.Error(), "spawn.Instance") {
+		t.Fatalf("Call on an unnamed actor without Instance: %v", err)
+	}
+}
+
+func TestACanceledCallIsNotSent(t *testing.T) {
+	ev := make(events, 16)
+	sys := spawntest.Start(t, &Counter{Events: ev})
+	c, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := sys.Invoke(c, "counter", "Add", &testpb.Add{Delta: 1}, nil)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "was not sent") {
+		t.Fatalf("a call made with an ended context: %v", err)
+	}
+	var st testpb.CounterState
+	if err := sys.State(ctx(t), "counter", &st); err != nil || st.Value != 0 {
+		t.Fatalf("state %v, %v: the call must not have run", &st, err)
+	}
+}
+
+func TestUnknownActionSuggestsTheNearest(t *testing.T) {
+	modes(t, func(t *testing.T, start func(...any) *spawn.System) {
+		sys := start(&Camel{})
+		err := sys.Invoke(ctx(t), "camel", "SetLanguage", &testpb.Text{Text: "go"}, nil)
+		if spawn.CodeOf(err) != spawn.CodeNotFound || !strings.Contains(err.Error(), `did you mean "setLanguage"?`) {
+			t.Fatalf("a near miss: %v", err)
+		}
+	})
+}
+
+func TestValidateRefusesOptions(t *testing.T) {
+	err := spawn.Validate(&Counter{}, spawn.WithSystem("x"))
+	if err == nil || !strings.Contains(err.Error(), "Validate takes actors only") {
+		t.Fatalf("Validate with an option: %v", err)
+	}
+}
+
+func TestZeroActorIDPrints(t *testing.T) {
+	if got := (spawn.ActorID{}).String(); got != "(no actor)" {
+		t.Fatalf("zero ActorID prints %q", got)
+	}
+}
+
+// Stuck is an actor whose activation never ends, to stop Run while a call
+// is in flight.
+type Stuck struct {
+	spawn.Actor `spawn:"name=stuck,stateful"`
+	State       *testpb.CounterState `spawn:"state"`
+}
+
+func (s *Stuck) Init(ctx *spawn.Context) error { select {} }
+
+// TestASecondSignalStopsAtOnce: the first SIGINT waits for calls in
+// flight; the second stops without them.
+func TestASecondSignalStopsAtOnce(t *testing.T) {
+	if os.Getenv("SPAWN_TEST_RUN_STUCK") == "1" {
+		err := spawn.Run(&Stuck{}, spawn.WithEmbedded(), spawn.WithMemoryStore(), spawn.WithStopTimeout(time.Hour))
+		println("run returned", err != nil)
+		os.Exit(0)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestASecondSignalStopsAtOnce$")
+	cmd.Env = append(os.Environ(), "SPAWN_TEST_RUN_STUCK=1", "SPAWN_LOG=info")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-exited:
+		t.Fatalf("Run stopped at the first signal with a call in flight: %s", out.String())
+	case <-time.After(time.Second):
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("Run did not stop at the second signal: %s", out.String())
+	}
+	if !strings.Contains(out.String(), "a second Ctrl-C stops at once") || !strings.Contains(out.String(), "stopping at once") {
+		t.Fatalf("the log does not say what happens: %s", out.String())
+	}
+}

@@ -39,6 +39,9 @@ func (s *System) callActor(ctx context.Context, actor, action string, in, out pr
 // an instance of an unnamed actor, pass Instance(name). The type must be
 // a valid actor definition, but need not be served by this program. With a
 // *Context as via, the call comes from the running actor and ctx bounds it.
+//
+// An action that sends no reply gives an empty Out. For an action that
+// returns only an error, use Invoke with a nil out.
 func Call[A any, In, Out proto.Message](ctx context.Context, via Invoker, method func(A, *Context, In) (Out, error), in In, opts ...InvokeOption) (Out, error) {
 	return call[A, Out](ctx, via, method, in, opts)
 }
@@ -77,9 +80,13 @@ func call[A any, Out proto.Message](ctx context.Context, via Invoker, method any
 	if err != nil {
 		return zero, err
 	}
-	if t.kind != registry.Unnamed && newInvokeConfig(opts).instance != "" {
+	switch instance := newInvokeConfig(opts).instance; {
+	case t.kind != registry.Unnamed && instance != "":
 		return zero, &Error{Code: CodeInvalid, Actor: t.actor, Action: t.action,
 			Message: "Instance applies to unnamed actors, and " + t.actor + " is " + string(t.kind)}
+	case t.kind == registry.Unnamed && instance == "":
+		return zero, &Error{Code: CodeInvalid, Actor: t.actor, Action: t.action,
+			Message: t.actor + " is unnamed: call one of its instances, with spawn.Instance(name)"}
 	}
 	if in != nil && reflect.ValueOf(in).IsNil() {
 		in = nil // a typed nil input means no input

@@ -129,10 +129,10 @@ func WithHostAddress(addr string) Option {
 //
 //	mux := http.NewServeMux()
 //	go http.ListenAndServe(":8090", mux)
-//	sys, err := spawn.Start(ctx, &Joe{}, spawn.WithMount(mux.Handle))
+//	sys, err := spawn.Start(ctx, &Joe{}, spawn.WithMount(mux.Handle), spawn.WithProxy("127.0.0.1:9001"))
 //
 // The handler answers POST only. With the embedded runtime, which needs no
-// host endpoint, mount is not called.
+// host endpoint, mount is not called (Start logs a warning).
 func WithMount(mount func(path string, h http.Handler)) Option {
 	return optionFunc(func(c *config) { c.mount = mount })
 }
@@ -163,7 +163,7 @@ func WithMemoryStore() Option {
 	return optionFunc(func(c *config) { c.memory = true })
 }
 
-// WithLogger sets the logger. By default SPAWN_LOG chooses the level
+// WithLogger sets the logger; nil means the default. By default SPAWN_LOG chooses the level
 // (debug, info, warn, error, or off; default info) and the format (console,
 // or json; default console, and json on Kubernetes), as in SPAWN_LOG=debug,json.
 func WithLogger(l *zap.Logger) Option {

@@ -48,9 +48,10 @@
 //	tag=key:value     an initial tag of the actor; repeatable
 //	action_names=lowerCamel
 //	                  name actions after their methods in lowerCamel case
-//	                  (SetLanguage is called as setLanguage), as callers in
-//	                  other languages expect; the default, go, keeps the
-//	                  method's name
+//	                  (SetLanguage is called setLanguage, and a leading
+//	                  initialism is lowered whole: HTTPGet is httpGet), as
+//	                  callers in other languages expect; the default, go,
+//	                  keeps the method's name
 //
 // A value holding a comma is single-quoted: tag='k:a,b'. An unknown
 // setting is an error, with the nearest known one suggested.

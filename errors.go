@@ -22,9 +22,9 @@ const (
 	CodeAction
 	// CodeNotFound: no such actor or action.
 	CodeNotFound
-	// CodeInvalid: the call itself is wrong (bad options, a reply of
-	// another type than asked for, a message that cannot be encoded). It
-	// was not sent.
+	// CodeInvalid: the call itself is wrong (bad options, a message that
+	// cannot be encoded): it was not sent. Also a reply of another type
+	// than asked for, which is found only once the action has run.
 	CodeInvalid
 	// CodeUnavailable: the proxy could not be reached; the call did not
 	// reach it.
@@ -59,7 +59,9 @@ func CodeOf(err error) Code {
 }
 
 // Error is the error every call to an actor returns. Use CodeOf for its
-// code, or errors.As to get at it:
+// code, or errors.As to get at it. An action's error crosses to the caller
+// as its message, so errors.Is with the action's own sentinel errors does
+// not match; compare the Code, and the Message if you must:
 //
 //	var serr *spawn.Error
 //	if errors.As(err, &serr) && serr.Code == spawn.CodeAction { … }
@@ -98,9 +100,17 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code == e.Code && t.Message == "" && t.Actor == "" && t.Action == ""
 }
 
-// canceled returns the CodeCanceled error for a call whose context ended.
+// canceled returns the CodeCanceled error for a call whose context ended
+// after it was sent.
 func canceled(actor, action string, ctxErr error) *Error {
 	msg := "the call's context ended before the answer came (" + ctxErr.Error() + "); the action may have run"
+	return &Error{Code: CodeCanceled, Actor: actor, Action: action, Message: msg, cause: ctxErr}
+}
+
+// notSent returns the CodeCanceled error for a call whose context had
+// ended before it was sent.
+func notSent(actor, action string, ctxErr error) *Error {
+	msg := "the call's context had ended (" + ctxErr.Error() + "); the call was not sent"
 	return &Error{Code: CodeCanceled, Actor: actor, Action: action, Message: msg, cause: ctxErr}
 }
 

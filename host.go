@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/spawn-go/spawn/internal/nearest"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/registry"
 )
@@ -68,8 +69,8 @@ func (h *host) call(ctx context.Context, inv *protocol.ActorInvocation) *protoco
 		if !d.ReadsOverridden && slices.Contains(protocol.GetActions, action) {
 			return read(inv)
 		}
-		return failed(inv, protocol.Status_ACTOR_NOT_FOUND, fmt.Sprintf("actor %q has no action %q; its actions are %s",
-			d.Name, action, quoteList(d.HandlerNames())))
+		return failed(inv, protocol.Status_ACTOR_NOT_FOUND, fmt.Sprintf("actor %q has no action %q; %s",
+			d.Name, action, didYouMean(action, d.HandlerNames())))
 	}
 	recv, in, msg := prepare(d, hd, inv)
 	if msg != "" {
@@ -295,6 +296,14 @@ func failed(inv *protocol.ActorInvocation, status protocol.Status, msg string) *
 		UpdatedContext: &protocol.Context{Self: inv.GetActor(), Caller: inv.GetCaller(), Tags: inv.GetCurrentContext().GetTags()},
 		Payload:        &protocol.ActorInvocationResponse_Value{Value: &anypb.Any{TypeUrl: statusURL, Value: b}},
 	}
+}
+
+// didYouMean names the action closest to a mistyped one, or lists them all.
+func didYouMean(action string, names []string) string {
+	if n := nearest.Name(action, names); n != "" {
+		return fmt.Sprintf("did you mean %q?", n)
+	}
+	return "its actions are " + quoteList(names)
 }
 
 func quoteList(names []string) string {

@@ -59,6 +59,9 @@ func (s *System) invoke(ctx context.Context, caller *protocol.ActorId, actor, ac
 	if err != nil {
 		return &Error{Code: CodeInvalid, Actor: actor, Action: action, Message: err.Error(), cause: err}
 	}
+	if err := ctx.Err(); err != nil {
+		return notSent(actor, action, err)
+	}
 	setTimeout(ctx, req)
 	resp, err := s.back.invoke(ctx, req)
 	if err != nil {
@@ -214,8 +217,9 @@ func (s *System) Spawn(ctx context.Context, actor, instance string, opts ...Spaw
 
 // State reads an actor's current state into out, through the proxy's
 // built-in "get" action. out is left as it is when the actor has no state
-// yet. The options Instance and InSystem address the actor.
-func (s *System) State(ctx context.Context, actor string, out proto.Message, opts ...EffectOption) error {
+// yet. The option Instance reads an instance of an unnamed actor; to read
+// an actor of another system, invoke its "get" action with InSystem.
+func (s *System) State(ctx context.Context, actor string, out proto.Message, opts ...RouteOption) error {
 	iopts := make([]InvokeOption, len(opts))
 	for i, o := range opts {
 		iopts[i] = o

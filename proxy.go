@@ -36,8 +36,12 @@ func (s *System) startWithProxy(ctx context.Context, reg *protocol.RegistrationR
 		s.stopServing()
 		return &Error{Code: codeOf(err), Message: "registering with the proxy at " + s.cfg.proxyAddr + ": " + messageOf(err), cause: err}
 	}
+	host := "mounted on the program's own server"
+	if s.hostAddr != nil {
+		host = s.hostAddr.String()
+	}
 	s.log.Info("spawn: registered with the proxy", zap.String("proxy", s.cfg.proxyAddr),
-		zap.String("proxy_version", resp.GetProxyInfo().GetProxyVersion()), zap.Stringer("host", s.hostAddr))
+		zap.String("proxy_version", resp.GetProxyInfo().GetProxyVersion()), zap.String("host", host))
 	wctx, cancel := context.WithCancel(context.Background())
 	s.stopWatch, s.watchDone = cancel, make(chan struct{})
 	go s.watchProxy(wctx, client, reg)

@@ -3,6 +3,7 @@ package spawn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/signal"
@@ -42,23 +43,52 @@ var spawnTypes = reflectx.Types{
 //			log.Fatal(err)
 //		}
 //	}
+//
+// A second signal while it stops stops at once, without waiting for the
+// calls still running.
 func Run(args ...any) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-signals:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
 	sys, err := Start(ctx, args...)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped by a signal while starting: nothing to report
+		}
 		return err
 	}
 	var serveErr error
 	select {
 	case <-ctx.Done():
-		sys.log.Info("spawn: stopping", zap.String("system", sys.cfg.system))
+		sys.log.Info("spawn: stopping; waiting for the calls in flight (a second Ctrl-C stops at once)",
+			zap.String("system", sys.cfg.system), zap.Duration("at_most", sys.cfg.stopTimeout))
 	case serveErr = <-sys.serveErr:
 	}
-	stop()
-	sctx, cancel := context.WithTimeout(context.Background(), sys.cfg.stopTimeout)
-	defer cancel()
-	return errors.Join(serveErr, sys.Stop(sctx))
+	sctx, scancel := context.WithTimeout(context.Background(), sys.cfg.stopTimeout)
+	defer scancel()
+	go func() {
+		select {
+		case <-signals:
+			sys.log.Warn("spawn: stopping at once")
+			scancel()
+		case <-sctx.Done():
+		}
+	}()
+	err = errors.Join(serveErr, sys.Stop(sctx))
+	if err == nil {
+		sys.log.Info("spawn: stopped", zap.String("system", sys.cfg.system))
+	}
+	return err
 }
 
 // Validate checks actor definitions the way Start does, without starting
@@ -66,6 +96,12 @@ func Run(args ...any) error {
 //
 //	if err := spawn.Validate(&Joe{}); err != nil { t.Fatal(err) }
 func Validate(actors ...any) error {
+	for i, a := range actors {
+		if _, ok := a.(Option); ok {
+			return &ValidationError{Problems: []Problem{{Where: fmt.Sprintf("argument %d", i+1),
+				Msg: "Validate takes actors only; options go to Start and Run"}}}
+		}
+	}
 	_, err := registry.Build(spawnTypes, actors)
 	return validationError(err)
 }
@@ -147,6 +183,10 @@ func Start(ctx context.Context, args ...any) (*System, error) {
 	if err != nil {
 		return nil, validationError(err)
 	}
+	if len(actors) == 0 && cfg.mode != modeProxy {
+		return nil, fmt.Errorf("spawn: Start with no actors makes a program that only calls actors, and it needs the proxy that serves them: set %s and %s, or pass WithProxy; the embedded runtime serves only the actors given to Start, in this process",
+			protocol.EnvProxyHost, protocol.EnvProxyPort)
+	}
 	s := &System{cfg: cfg, log: cfg.logger, serveErr: make(chan error, 1)}
 	s.host = &host{table: table, sys: s, log: s.log}
 	reg := table.Registration(cfg.system, serviceInfo())
@@ -163,11 +203,17 @@ func Start(ctx context.Context, args ...any) (*System, error) {
 			s.log.Warn("spawn: "+w, zap.String("actor", d.Name))
 		}
 	}
-	where := "the embedded runtime"
-	if !s.Embedded() {
-		where = "the proxy at " + cfg.proxyAddr
+	switch {
+	case len(actors) == 0:
+		s.log.Info("spawn: calling actors through the proxy", zap.String("system", cfg.system), zap.String("proxy", cfg.proxyAddr))
+	case s.Embedded():
+		if cfg.mount != nil {
+			s.log.Warn("spawn: WithMount is not used: the embedded runtime calls the actors in this process, with no HTTP")
+		}
+		s.log.Info("spawn: actors registered", zap.String("system", cfg.system), zap.Strings("actors", table.Names()), zap.String("on", "the embedded runtime"))
+	default:
+		s.log.Info("spawn: actors registered", zap.String("system", cfg.system), zap.Strings("actors", table.Names()), zap.String("on", "the proxy at "+cfg.proxyAddr))
 	}
-	s.log.Info("spawn: actors registered", zap.String("system", cfg.system), zap.Strings("actors", table.Names()), zap.String("on", where))
 	return s, nil
 }
 

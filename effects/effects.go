@@ -36,13 +36,18 @@ type Target struct {
 }
 
 // Payload encodes msg as an invocation's payload. A nil msg means no
-// payload, which travels as Noop.
+// payload, which travels as Noop. An *anypb.Any is the payload as it is,
+// not wrapped in another Any: that is how a program forwards a payload it
+// received undecoded.
 func Payload(msg proto.Message) (*anypb.Any, error) {
 	if msg == nil {
 		return nil, nil
 	}
 	if !msg.ProtoReflect().IsValid() {
 		return nil, fmt.Errorf("the payload is a nil %T; pass nil for no payload", msg)
+	}
+	if a, ok := msg.(*anypb.Any); ok {
+		return a, nil
 	}
 	return anypb.New(msg)
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/spawn-go/spawn/effects"
 	"github.com/spawn-go/spawn/protocol"
@@ -104,5 +105,22 @@ func TestBuildersRefuse(t *testing.T) {
 	var nilMsg *protocol.Noop
 	if _, err := effects.Payload(nilMsg); err == nil {
 		t.Error("Payload of a typed nil: no error")
+	}
+}
+
+func TestPayloadSendsAnAnyAsItIs(t *testing.T) {
+	inner, err := anypb.New(&protocol.Noop{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := effects.Payload(inner)
+	if err != nil || got != inner {
+		t.Fatalf("Payload(*anypb.Any) = %v, %v; want the Any itself, not wrapped again", got, err)
+	}
+	if got, err := effects.Payload(nil); got != nil || err != nil {
+		t.Fatalf("Payload(nil) = %v, %v; want no payload", got, err)
+	}
+	if _, err := effects.Payload((*protocol.Noop)(nil)); err == nil {
+		t.Fatal("a typed nil message must be refused")
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/spawn-go/spawn/internal/nearest"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/reflectx"
 )
@@ -282,7 +283,7 @@ func (b *builder) noMethod(where, method string) {
 	for i, h := range b.d.Handlers {
 		names[i] = h.GoName
 	}
-	if s := suggest(method, names); s != "" {
+	if s := nearest.Name(method, names); s != "" {
 		b.ps.add(where, "method=%s: %s has no action method %s; did you mean %q?", method, b.d.Type.Name(), method, s)
 		return
 	}
@@ -392,7 +393,7 @@ func (b *builder) noChannelAction(c Channel) {
 	for _, h := range b.d.Handlers {
 		names = append(names, h.Name)
 	}
-	if s := suggest(c.Action, names); s != "" {
+	if s := nearest.Name(c.Action, names); s != "" {
 		b.ps.add(b.awhere, "channel %s: no action %q; did you mean %q?", c.Topic, c.Action, s)
 		return
 	}

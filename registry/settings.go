@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spawn-go/spawn/internal/nearest"
 )
 
 // setting is one key of a `spawn:"…"` tag and how its value is read.
@@ -176,7 +178,7 @@ func unknownSetting[T any](what, key string, table []setting[T]) string {
 	for i, s := range table {
 		keys[i] = s.key
 	}
-	if s := suggest(key, keys); s != "" {
+	if s := nearest.Name(key, keys); s != "" {
 		return fmt.Sprintf("unknown %s %q; did you mean %q?", what, key, s)
 	}
 	return fmt.Sprintf("unknown %s %q; the settings are %s", what, key, strings.Join(keys, ", "))

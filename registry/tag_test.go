@@ -87,23 +87,6 @@ func TestItemStringRoundTrip(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
-	keys := []string{"name", "kind", "stateful", "channel", "timer", "snapshot", "deactivate"}
-	tests := []struct{ word, want string }{
-		{"nmae", "name"},
-		{"statefull", "stateful"},
-		{"chanel", "channel"},
-		{"Timer", "timer"},
-		{"zzzzzz", ""},
-		{"x", ""},
-	}
-	for _, tt := range tests {
-		if got := suggest(tt.word, keys); got != tt.want {
-			t.Errorf("suggest(%q) = %q, want %q", tt.word, got, tt.want)
-		}
-	}
-}
-
 func FuzzTag(f *testing.F) {
 	for _, s := range []string{"name=joe,stateful,channel=test,timer=1000", "tag='a,b'", `x='\'',y`, ",", "a=b=c"} {
 		f.Add(s)

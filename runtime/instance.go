@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/spawn-go/spawn/internal/nearest"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/state"
 )
@@ -254,6 +256,10 @@ func (i *instance) hostInvocation(req *protocol.InvocationRequest) *protocol.Act
 // unknownAction reports ACTOR_NOT_FOUND, where the real proxy says ERROR,
 // so that callers can tell a typo in an action name from a failure.
 func unknownAction(d *definition, action string) *Error {
+	names := slices.Sorted(maps.Keys(d.actions))
+	if n := nearest.Name(action, names); n != "" {
+		return notFoundf("action %q not found for actor %q; did you mean %q?", action, d.key.name, n)
+	}
 	return notFoundf("action %q not found for actor %q", action, d.key.name)
 }
 

@@ -66,9 +66,9 @@ func New(c Config) *zap.Logger {
 		cfg = zap.NewDevelopmentConfig()
 		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
 		cfg.EncoderConfig.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05.000")
-		// Stack traces only at error level and above, and in development
-		// format they are still long: callers attach their own short ones.
 		cfg.Development = false
+		// The caller would point into the SDK, not at the user's code.
+		cfg.DisableCaller = true
 	}
 	cfg.Level = zap.NewAtomicLevelAt(c.Level)
 	cfg.DisableStacktrace = true
