@@ -368,8 +368,9 @@ type composeService struct {
 	DependsOn map[string]struct {
 		Condition string `json:"condition"`
 	} `json:"depends_on,omitempty"`
-	Volumes []string `json:"volumes,omitempty"`
-	Restart string   `json:"restart,omitempty"`
+	Volumes         []string `json:"volumes,omitempty"`
+	StopGracePeriod string   `json:"stop_grace_period,omitempty"`
+	Restart         string   `json:"restart,omitempty"`
 }
 
 // scalar is a YAML scalar read as text: Compose takes environment values
