@@ -120,6 +120,7 @@ func TestDeploymentFiles(t *testing.T) {
 		{"k8s: the app port is where the host listens", checkAppPort},
 		{"k8s: the sidecar's port is where the host looks for the proxy", checkSidecarPort},
 		{"k8s: the ActorHost's sdk, and annotations the operator knows", checkHostFields},
+		{"k8s: the proxies need NATS only if the ActorSystem has it", checkHandoffController},
 		{"k8s: cluster-wide resources have no namespace, and usable names", checkClusterScoped},
 		{"k8s: the statestore Secret is generated where the operator reads it", checkStatestoreSecret},
 		{"k8s: the statestore Secret names the database service", checkStatestoreHost},
@@ -659,6 +660,39 @@ func checkHostFields(d *deployment) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// handoffControllers are the values of the annotation
+// supervisors-state-handoff-controller the proxy knows; any other means
+// the state store.
+var handoffControllers = []string{"crdt", "nats", "persistent"}
+
+func checkHandoffController(d *deployment) error {
+	h, err := d.host()
+	if err != nil {
+		return err
+	}
+	ctl := h.annotation("supervisors-state-handoff-controller")
+	if !slices.Contains(handoffControllers, ctl.value) {
+		return fmt.Errorf("%s: want one of %q", ctl, handoffControllers)
+	}
+	if ctl.value != "nats" {
+		return nil
+	}
+	sys := h.annotation("actor-system").value
+	for _, s := range d.systems {
+		var cluster struct {
+			Features struct {
+				NATS struct {
+					Enabled bool `json:"enabled"`
+				} `json:"nats"`
+			} `json:"features"`
+		}
+		if s.Metadata.Name == sys && len(s.Spec.Cluster) > 0 && json.Unmarshal(s.Spec.Cluster, &cluster) == nil && cluster.Features.NATS.Enabled {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: the proxies would keep their registry in NATS, but the ActorSystem %s does not enable spec.cluster.features.nats; say crdt", ctl, sys)
 }
 
 // dnsLabel is what a namespace's name must be; an ActorSystem's name
