@@ -332,6 +332,105 @@ func (x *Note) GetText() string {
 	return ""
 }
 
+// Hello asks the greeter of examples/server to greet someone.
+type Hello struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Hello) Reset() {
+	*x = Hello{}
+	mi := &file_domain_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Hello) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Hello) ProtoMessage() {}
+
+func (x *Hello) ProtoReflect() protoreflect.Message {
+	mi := &file_domain_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Hello.ProtoReflect.Descriptor instead.
+func (*Hello) Descriptor() ([]byte, []int) {
+	return file_domain_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Hello) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// Greeting is the greeter's answer: the words, and how many greetings
+// the visits actor has counted, this one included.
+type Greeting struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Text          string                 `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	Visitor       int64                  `protobuf:"varint,2,opt,name=visitor,proto3" json:"visitor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Greeting) Reset() {
+	*x = Greeting{}
+	mi := &file_domain_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Greeting) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Greeting) ProtoMessage() {}
+
+func (x *Greeting) ProtoReflect() protoreflect.Message {
+	mi := &file_domain_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Greeting.ProtoReflect.Descriptor instead.
+func (*Greeting) Descriptor() ([]byte, []int) {
+	return file_domain_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Greeting) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *Greeting) GetVisitor() int64 {
+	if x != nil {
+		return x.Visitor
+	}
+	return 0
+}
+
 var File_domain_proto protoreflect.FileDescriptor
 
 const file_domain_proto_rawDesc = "" +
@@ -350,7 +449,12 @@ const file_domain_proto_rawDesc = "" +
 	"\x05Count\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\x03R\x05value\"\x1a\n" +
 	"\x04Note\x12\x12\n" +
-	"\x04text\x18\x01 \x01(\tR\x04textB2Z0github.com/spawn-go/spawn/examples/domain;domainb\x06proto3"
+	"\x04text\x18\x01 \x01(\tR\x04text\"\x1b\n" +
+	"\x05Hello\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"8\n" +
+	"\bGreeting\x12\x12\n" +
+	"\x04text\x18\x01 \x01(\tR\x04text\x12\x18\n" +
+	"\avisitor\x18\x02 \x01(\x03R\avisitorB2Z0github.com/spawn-go/spawn/examples/domain;domainb\x06proto3"
 
 var (
 	file_domain_proto_rawDescOnce sync.Once
@@ -364,7 +468,7 @@ func file_domain_proto_rawDescGZIP() []byte {
 	return file_domain_proto_rawDescData
 }
 
-var file_domain_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_domain_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_domain_proto_goTypes = []any{
 	(*JoeState)(nil),     // 0: domain.JoeState
 	(*Request)(nil),      // 1: domain.Request
@@ -373,6 +477,8 @@ var file_domain_proto_goTypes = []any{
 	(*Increment)(nil),    // 4: domain.Increment
 	(*Count)(nil),        // 5: domain.Count
 	(*Note)(nil),         // 6: domain.Note
+	(*Hello)(nil),        // 7: domain.Hello
+	(*Greeting)(nil),     // 8: domain.Greeting
 }
 var file_domain_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -393,7 +499,7 @@ func file_domain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_domain_proto_rawDesc), len(file_domain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
