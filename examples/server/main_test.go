@@ -259,7 +259,8 @@ func childEnv(vars ...string) []string {
 }
 
 func stderrOf(err error) string {
-	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
 		return string(ee.Stderr)
 	}
 	return ""
