@@ -105,7 +105,7 @@ func TestDeploymentFiles(t *testing.T) {
 		{"Dockerfile: the image runs the binary the build made", checkEntrypoint},
 		{"Dockerfile: the final image is small", checkFinalBase},
 		{"Dockerfile: the image runs as a numeric non-root user", checkUser},
-		{"Dockerfile: the Go of the build stage is the one go.mod names", checkGoVersion},
+		{"Dockerfile: the Go of the build stage is at least the one go.mod names", checkGoVersion},
 		{"compose: the host is built by deploy/Dockerfile", checkComposeBuild},
 		{"compose: the host finds the proxy", checkComposeHostToProxy},
 		{"compose: the proxy finds the host", checkComposeProxyToHost},
@@ -291,10 +291,24 @@ func checkGoVersion(d *deployment) error {
 	if m == nil {
 		return errors.New("go.mod: no go directive")
 	}
-	if want := string(m[1]); tag != want && !strings.HasPrefix(tag, want+"-") && !strings.HasPrefix(tag, want+".") {
-		return fmt.Errorf("%s: the build stage is FROM %s, but go.mod says go %s", dockerfilePath, s.from, want)
+	// The image may be newer than go.mod's minimum, never older.
+	want := string(m[1])
+	have := regexp.MustCompile(`^(\d+)\.(\d+)`).FindStringSubmatch(tag)
+	if have == nil {
+		return fmt.Errorf("%s: the build stage is FROM %s: pin a Go version, like golang:%s", dockerfilePath, s.from, want)
+	}
+	wantMajor, wantMinor, _ := strings.Cut(want, ".")
+	if minor(have[1], have[2]) < minor(wantMajor, wantMinor) {
+		return fmt.Errorf("%s: the build stage is FROM %s, but go.mod needs go %s", dockerfilePath, s.from, want)
 	}
 	return nil
+}
+
+// minor orders Go versions by major then minor number.
+func minor(major, minor string) int {
+	a, _ := strconv.Atoi(major)
+	b, _ := strconv.Atoi(minor)
+	return a*1000 + b
 }
 
 // exposed returns the port the Dockerfile exposes.
