@@ -64,3 +64,26 @@ const (
 	DefaultProxyPort = 9001
 	DefaultHostPort  = 8090
 )
+
+// Message prefixes of spawn-go's proxy. The real proxy answers every
+// failure with Status ERROR and a message; spawn-go's proxy does the same,
+// so that any client can read its answers, and starts the message with one
+// of these prefixes when the failure is of a kind a caller should treat
+// differently. The spawn package maps each to its own error code.
+const (
+	// OutcomeUnknownPrefix: the call reached the actor, and whether its
+	// change was applied is not known. Retrying may apply it twice.
+	OutcomeUnknownPrefix = "outcome unknown: "
+	// NotAppliedPrefix: the call's time limit passed before its change was
+	// applied; nothing changed, and retrying is safe.
+	NotAppliedPrefix = "not applied: "
+	// OverloadedPrefix: a limit was reached (a full mailbox, too many bytes
+	// in flight); the call was refused before it ran, and nothing changed.
+	OverloadedPrefix = "overloaded: "
+	// NotReadyPrefix: the actor is not registered yet, typically because the
+	// proxy has just started and its host has not registered again; nothing
+	// changed.
+	NotReadyPrefix = "not ready: "
+	// UnavailablePrefix: the proxy is stopping; the call did not run.
+	UnavailablePrefix = "unavailable: "
+)

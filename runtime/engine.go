@@ -231,8 +231,48 @@ type Error struct {
 	// Status is ACTOR_NOT_FOUND for an unknown actor, parent or action,
 	// ERROR otherwise.
 	Status protocol.Status
+	// Reason says more than Status about a failure a caller should treat
+	// differently; the message starts with its prefix, so that it reaches
+	// clients over HTTP, where only the status and the message travel.
+	Reason Reason
 	// Message says what went wrong, for the caller.
 	Message string
+}
+
+// Reason classifies an Error beyond its protocol status.
+type Reason int
+
+const (
+	// Failed: the request failed before anything was applied.
+	Failed Reason = iota
+	// OutcomeUnknown: the call may or may not have been applied.
+	OutcomeUnknown
+	// NotApplied: the call's time limit passed before it was applied; it
+	// was dropped.
+	NotApplied
+	// Overloaded: a limit was reached; the call was refused before it ran.
+	Overloaded
+	// NotReady: the actor is not registered yet.
+	NotReady
+	// Unavailable: the engine is closing; the call did not run.
+	Unavailable
+)
+
+// prefix is the start of the message of an Error with reason r.
+func (r Reason) prefix() string {
+	switch r {
+	case OutcomeUnknown:
+		return protocol.OutcomeUnknownPrefix
+	case NotApplied:
+		return protocol.NotAppliedPrefix
+	case Overloaded:
+		return protocol.OverloadedPrefix
+	case NotReady:
+		return protocol.NotReadyPrefix
+	case Unavailable:
+		return protocol.UnavailablePrefix
+	}
+	return ""
 }
 
 // Error implements error. It is the message alone: the status travels
@@ -251,8 +291,22 @@ func notFoundf(format string, args ...any) *Error {
 	return &Error{Status: protocol.Status_ACTOR_NOT_FOUND, Message: fmt.Sprintf(format, args...)}
 }
 
+// reasonf is an ERROR of reason r, its message starting with r's prefix.
+func reasonf(r Reason, format string, args ...any) *Error {
+	return &Error{Status: protocol.Status_ERROR, Reason: r, Message: r.prefix() + fmt.Sprintf(format, args...)}
+}
+
 // errClosed is returned by calls made once Close has begun.
-var errClosed = &Error{Status: protocol.Status_ERROR, Message: "runtime engine is closed"}
+var errClosed = reasonf(Unavailable, "the runtime is closed or closing; the call did not run")
+
+// reasonOf returns the Reason of err, Failed when it has none.
+func reasonOf(err error) Reason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return Failed
+}
 
 func isNotFound(err error) bool {
 	var e *Error
