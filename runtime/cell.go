@@ -22,6 +22,10 @@ import (
 type cell struct {
 	e   *Engine
 	def *definition // the definition the cell was activated with
+	key actorKey
+	id  *protocol.ActorId // the actor's id: def's, or an instance's
+	// instance: a spawned instance, forgotten when it deactivates.
+	instance bool
 
 	mu    sync.Mutex
 	queue []*message
@@ -89,12 +93,12 @@ func (e *Engine) deliver(key actorKey, m *message) error {
 		}
 		c := e.cells[key]
 		if c == nil {
-			d := e.defs[key]
-			if d == nil {
+			t, err := e.lookupLocked(key)
+			if err != nil {
 				e.mu.Unlock()
-				return notFoundf("actor %q not found in system %q", key.name, key.system)
+				return err
 			}
-			c = e.newCellLocked(d)
+			c = e.newCellLocked(key, t)
 			e.cells[key] = c
 		}
 		e.wg.Add(1) // for m, until a worker has handled it
@@ -109,17 +113,21 @@ func (e *Engine) deliver(key actorKey, m *message) error {
 	}
 }
 
-// newCellLocked activates d: subscriptions and timer actions are set up
+// newCellLocked activates t: subscriptions and timer actions are set up
 // here, state and the init action run on the first instance's first message.
-func (e *Engine) newCellLocked(d *definition) *cell {
+func (e *Engine) newCellLocked(key actorKey, t target) *cell {
+	d := t.def
 	c := &cell{
 		e:          e,
 		def:        d,
+		key:        key,
+		id:         t.id,
+		instance:   t.instance,
 		lastActive: e.clock.Now(),
 		stopped:    make(chan struct{}),
 	}
-	e.subscribeLocked(d)
-	e.startTimersLocked(d)
+	e.subscribeLocked(key, t.id, d)
+	e.startTimersLocked(key, t.id, d)
 	c.mu.Lock()
 	if d.stateful && d.snapshotEvery > 0 {
 		c.snapshot = e.clock.AfterFunc(d.snapshotEvery, c.snapshotTick)
@@ -201,7 +209,7 @@ func (c *cell) snapshotTick() {
 	c.mu.Unlock()
 	for _, inst := range insts {
 		if err := inst.persist(c.e.base); err != nil {
-			c.e.log.Error("snapshot failed", zap.Stringer("actor", c.def.key), zap.Error(err))
+			c.e.log.Error("snapshot failed", zap.Stringer("actor", c.key), zap.Error(err))
 		}
 	}
 }
@@ -245,12 +253,13 @@ func (c *cell) deactivateTick() {
 
 	c.save(e.base, insts)
 	e.mu.Lock()
-	if e.cells[c.def.key] == c {
-		delete(e.cells, c.def.key)
+	if e.cells[c.key] == c {
+		delete(e.cells, c.key)
+		e.deactivatedLocked(c.key, c.instance)
 	}
 	e.mu.Unlock()
 	close(c.stopped)
-	e.log.Debug("actor deactivated", zap.Stringer("actor", c.def.key))
+	e.log.Debug("actor deactivated", zap.Stringer("actor", c.key))
 }
 
 // idleLocked reports whether no message is queued or being handled.
@@ -301,11 +310,11 @@ func (c *cell) shutdown(ctx context.Context) {
 	c.queue = nil
 	c.mu.Unlock()
 	for _, m := range queued {
-		m.finish(result{self: c.def.id(), err: errClosed})
+		m.finish(result{self: c.id, err: errClosed})
 		c.e.wg.Done()
 	}
 	if busy {
-		c.e.log.Error("actor still busy at close; its state is not saved", zap.Stringer("actor", c.def.key))
+		c.e.log.Error("actor still busy at close; its state is not saved", zap.Stringer("actor", c.key))
 	}
 	c.save(ctx, insts)
 	close(c.stopped)
@@ -314,7 +323,7 @@ func (c *cell) shutdown(ctx context.Context) {
 func (c *cell) save(ctx context.Context, insts []*instance) {
 	for _, inst := range insts {
 		if err := inst.persist(ctx); err != nil {
-			c.e.log.Error("saving state at deactivation failed", zap.Stringer("actor", c.def.key), zap.Error(err))
+			c.e.log.Error("saving state at deactivation failed", zap.Stringer("actor", c.key), zap.Error(err))
 		}
 	}
 }

@@ -58,9 +58,9 @@ type Engine struct {
 	workers *workers
 
 	mu         sync.Mutex
-	defs       map[actorKey]*definition
+	defs       map[actorKey]*definition // registered actors, templates included
+	instances  map[actorKey]*spawned    // instances spawned from templates
 	cells      map[actorKey]*cell
-	pendingRev map[actorKey]int64 // revision to restore at the next activation
 	topics     map[string][]subscriber
 	subscribed map[actorKey][]subscription // each actor's entries in topics
 	timers     map[actorKey][]*fixedTimer
@@ -68,6 +68,9 @@ type Engine struct {
 	tagsWiped  map[actorKey]struct{} // actors already warned about a tag wipe
 	// registryGen counts the changes to defs by Register and Spawn.
 	registryGen uint64
+	// sweepTimer, when armed, forgets inactive instances at sweepAt.
+	sweepTimer Timer
+	sweepAt    time.Time
 
 	closeOnce sync.Once
 	closeDone chan struct{}
@@ -101,7 +104,7 @@ func New(opts Options) (*Engine, error) {
 		clock:      opts.Clock,
 		defs:       make(map[actorKey]*definition),
 		cells:      make(map[actorKey]*cell),
-		pendingRev: make(map[actorKey]int64),
+		instances:  make(map[actorKey]*spawned),
 		topics:     make(map[string][]subscriber),
 		subscribed: make(map[actorKey][]subscription),
 		timers:     make(map[actorKey][]*fixedTimer),
@@ -156,6 +159,9 @@ func (e *Engine) close(ctx context.Context) error {
 		if s.timer != nil {
 			s.timer.Stop()
 		}
+	}
+	if e.sweepTimer != nil {
+		e.sweepTimer.Stop()
 	}
 	cells := make([]*cell, 0, len(e.cells))
 	for _, c := range e.cells {

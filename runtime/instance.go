@@ -50,12 +50,12 @@ func (s *savedState) equal(st *anypb.Any, tags map[string]string) bool {
 }
 
 func (i *instance) storeKey() state.Key {
-	id := i.c.def.id()
+	id := i.c.id
 	return state.Key{System: id.GetSystem(), Name: id.GetName(), Parent: id.GetParent()}
 }
 
 func (i *instance) handle(m *message) {
-	self := i.c.def.id()
+	self := i.c.id
 	if err := m.ctx.Err(); err != nil {
 		// The caller gave up while the message waited in the mailbox.
 		m.finish(result{self: self, err: errorf("invocation of actor %q abandoned: %v", self.GetName(), err)})
@@ -112,10 +112,15 @@ func (i *instance) load() loaded {
 	if !d.stateful {
 		return l
 	}
-	e.mu.Lock()
-	restore, ok := e.pendingRev[d.key]
-	delete(e.pendingRev, d.key) // a spawn revision is restored once
-	e.mu.Unlock()
+	var restore int64
+	if i.c.instance {
+		e.mu.Lock()
+		if s := e.instances[i.c.key]; s != nil {
+			restore = s.revision
+			s.revision = 0 // a spawn revision is restored once
+		}
+		e.mu.Unlock()
+	}
 	key := i.storeKey()
 	latest, err := e.store.Load(e.base, key)
 	switch {
@@ -123,13 +128,13 @@ func (i *instance) load() loaded {
 		l.state, l.tags, l.revision = recordState(latest), latest.Tags, latest.Revision
 		l.saved, l.hasSaved = savedState{latest.TypeURL, latest.Data, latest.Tags}, true
 	case !errors.Is(err, state.ErrNotFound):
-		e.log.Error("loading state failed; running on the registered state, which will not be saved", zap.Stringer("actor", d.key), zap.Error(err))
+		e.log.Error("loading state failed; running on the registered state, which will not be saved", zap.Stringer("actor", i.c.key), zap.Error(err))
 		l.loadFailed = true
 	}
-	if ok && restore > 0 {
+	if restore > 0 {
 		rec, err := e.store.LoadRevision(e.base, key, restore)
 		if err != nil {
-			e.log.Error("restoring revision failed; using the latest state", zap.Stringer("actor", d.key), zap.Int64("revision", restore), zap.Error(err))
+			e.log.Error("restoring revision failed; using the latest state", zap.Stringer("actor", i.c.key), zap.Int64("revision", restore), zap.Error(err))
 		} else {
 			// Later saves continue after the latest revision, so the
 			// history is kept; hasSaved stays as it is, and the restored
@@ -148,7 +153,7 @@ func (i *instance) runInit(st *anypb.Any, tags map[string]string) {
 	if d.initAction == "" {
 		return
 	}
-	self := d.id()
+	self := i.c.id
 	inv := &protocol.ActorInvocation{
 		Actor:      self,
 		ActionName: d.initAction,
@@ -167,7 +172,7 @@ func (i *instance) runInit(st *anypb.Any, tags map[string]string) {
 		err = errors.New("reply has no updated_context")
 	}
 	if err != nil {
-		e.log.Error("init action failed", zap.Stringer("actor", d.key), zap.String("action", d.initAction), zap.Error(err))
+		e.log.Error("init action failed", zap.Stringer("actor", i.c.key), zap.String("action", d.initAction), zap.Error(err))
 		return
 	}
 	// Its payload and workflow are ignored, as by the real proxy.
@@ -181,14 +186,14 @@ func recordState(r state.Record) *anypb.Any {
 // invoke runs one invocation on the host and applies its reply.
 func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest) (*protocol.ActorInvocationResponse, error) {
 	d := i.c.def
-	self, action := d.id(), req.GetActionName()
+	self, action := i.c.id, req.GetActionName()
 	if d.builtinGet(action) {
 		return i.getReply(req), nil
 	}
 	if !d.accepts(action) {
 		// The instance may run an older definition than the one checked
 		// before delivery.
-		return nil, unknownAction(d, action)
+		return nil, unknownAction(i.c.key, action)
 	}
 	resp, err := i.c.e.host.Call(ctx, i.hostInvocation(req))
 	if err != nil {
@@ -213,7 +218,7 @@ func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest) 
 // getReply answers a built-in get (docs/protocol.md §6.1): the state as
 // the payload, the state and tags unchanged.
 func (i *instance) getReply(req *protocol.InvocationRequest) *protocol.ActorInvocationResponse {
-	self := i.c.def.id()
+	self := i.c.id
 	st := i.state
 	if st == nil {
 		st = &anypb.Any{}
@@ -229,7 +234,7 @@ func (i *instance) getReply(req *protocol.InvocationRequest) *protocol.ActorInvo
 // hostInvocation is what the host receives for req: the payload as given,
 // the caller, the metadata, and the instance's state and tags.
 func (i *instance) hostInvocation(req *protocol.InvocationRequest) *protocol.ActorInvocation {
-	self := i.c.def.id()
+	self := i.c.id
 	inv := &protocol.ActorInvocation{
 		Actor:      self,
 		ActionName: req.GetActionName(),
@@ -253,8 +258,8 @@ func (i *instance) hostInvocation(req *protocol.InvocationRequest) *protocol.Act
 
 // unknownAction reports ACTOR_NOT_FOUND, where the real proxy says ERROR,
 // so that callers can tell a typo in an action name from a failure.
-func unknownAction(d *definition, action string) *Error {
-	return notFoundf("action %q not found for actor %q", action, d.key.name)
+func unknownAction(key actorKey, action string) *Error {
+	return notFoundf("action %q not found for actor %q", action, key.name)
 }
 
 // apply takes the host's updated context (docs/protocol.md §7.2): the
@@ -271,7 +276,7 @@ func (i *instance) apply(uc *protocol.Context) {
 	i.tags = uc.GetTags()
 	i.mu.Unlock()
 	if wiped {
-		i.c.e.warnTagsWiped(i.c.def.key)
+		i.c.e.warnTagsWiped(i.c.key)
 	}
 }
 

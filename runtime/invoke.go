@@ -80,7 +80,7 @@ func (e *Engine) resolve(req *protocol.InvocationRequest) (actorKey, time.Durati
 		return actorKey{}, 0, err
 	}
 	if !d.accepts(req.GetActionName()) {
-		return actorKey{}, 0, unknownAction(d, req.GetActionName())
+		return actorKey{}, 0, unknownAction(key, req.GetActionName())
 	}
 	return key, timeout, nil
 }
