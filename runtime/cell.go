@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -48,11 +49,27 @@ const (
 	msgRead             // report the state
 )
 
+// The stages of an invocation, in message.stage. An invocation's change is
+// applied only by the worker that moves it from running to committed; a
+// caller that stops waiting moves it from queued or running to dropped
+// first, if it can. Whoever wins decides the outcome, so that every
+// outcome reported is the true one: a call reported as not applied never
+// is, and one that was applied is reported as such, even to a caller whose
+// time ran out while it was being applied.
+const (
+	stageQueued int32 = iota
+	stageRunning
+	stageCommitted
+	stageDropped
+)
+
 // message is one entry of a mailbox.
 type message struct {
 	kind msgKind
 	ctx  context.Context
-	req  *protocol.InvocationRequest // msgInvoke only
+	// stage is the invocation's progress, for msgInvoke.
+	stage atomic.Int32
+	req   *protocol.InvocationRequest // msgInvoke only
 	// done, for a message someone waits for, is closed once res holds the
 	// result. Closing never blocks on a caller that gave up, and a
 	// chan struct{} costs one allocation where a buffered chan result

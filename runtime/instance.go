@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"sync"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
@@ -56,9 +57,16 @@ func (i *instance) storeKey() state.Key {
 
 func (i *instance) handle(m *message) {
 	self := i.c.id
+	if m.kind == msgInvoke && !m.stage.CompareAndSwap(stageQueued, stageRunning) {
+		// The caller gave up while the message waited in the mailbox,
+		// and has been told it did not run.
+		m.finish(result{self: self, err: notRun(i.c.key, m.req, context.Cause(m.ctx))})
+		return
+	}
 	if err := m.ctx.Err(); err != nil {
-		// The caller gave up while the message waited in the mailbox.
-		m.finish(result{self: self, err: errorf("invocation of actor %q abandoned: %v", self.GetName(), err)})
+		// The time ran out while the message waited in the mailbox.
+		m.stage.Store(stageDropped)
+		m.finish(result{self: self, err: notRun(i.c.key, m.req, err)})
 		return
 	}
 	if !i.active {
@@ -76,9 +84,22 @@ func (i *instance) handle(m *message) {
 		i.mu.Unlock()
 		m.finish(result{self: self, state: st})
 	default:
-		resp, err := i.invoke(m.ctx, m.req)
+		resp, err := i.invoke(m.ctx, m.req, &m.stage)
 		m.finish(result{self: self, resp: resp, err: err})
 	}
+}
+
+// notRun is the error of an invocation dropped before it ran.
+func notRun(key actorKey, req *protocol.InvocationRequest, cause error) *Error {
+	return reasonf(NotApplied, "actor %q action %q: the time limit passed (%v) while the call waited in the actor's mailbox; it did not run",
+		key.name, req.GetActionName(), cause)
+}
+
+// notApplied is the error of an invocation whose host call had not
+// answered when its time ran out; its reply, if one comes, is dropped.
+func notApplied(key actorKey, req *protocol.InvocationRequest, cause error) *Error {
+	return reasonf(NotApplied, "actor %q action %q: the host call had not answered when the time limit passed (%v); nothing was applied",
+		key.name, req.GetActionName(), cause)
 }
 
 // activate loads the state and runs the init action (docs/protocol.md §7.1).
@@ -183,8 +204,9 @@ func recordState(r state.Record) *anypb.Any {
 	return &anypb.Any{TypeUrl: r.TypeURL, Value: r.Data}
 }
 
-// invoke runs one invocation on the host and applies its reply.
-func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest) (*protocol.ActorInvocationResponse, error) {
+// invoke runs one invocation on the host and applies its reply, unless
+// stage shows that the caller stopped waiting first (see stageCommitted).
+func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest, stage *atomic.Int32) (*protocol.ActorInvocationResponse, error) {
 	d := i.c.def
 	self, action := i.c.id, req.GetActionName()
 	if d.builtinGet(action) {
@@ -196,6 +218,12 @@ func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest) 
 		return nil, unknownAction(i.c.key, action)
 	}
 	resp, err := i.c.e.host.Call(ctx, i.hostInvocation(req))
+	if cerr := ctx.Err(); cerr != nil || !stage.CompareAndSwap(stageRunning, stageCommitted) {
+		// The time ran out during the host call: whatever it answered,
+		// nothing is applied, as the caller has been or will be told.
+		stage.Store(stageDropped)
+		return nil, notApplied(i.c.key, req, context.Cause(ctx))
+	}
 	if err != nil {
 		// No retry: the real proxy retries until request-timeout, which
 		// re-runs the action; failing at once is easier to reason about.
@@ -204,12 +232,20 @@ func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest) 
 	if resp.GetUpdatedContext() == nil {
 		return nil, errorf("actor %q action %q: invalid host reply: no updated_context", self.GetName(), action)
 	}
+	i.mu.Lock()
+	prevState, prevTags := i.state, i.tags
+	i.mu.Unlock()
 	i.apply(resp.GetUpdatedContext())
 	if resp.GetCheckpoint() && d.stateful {
 		// Saved before the caller gets the reply: that is the intent of
 		// the flag (the real proxy fails the call instead).
 		if err := i.persist(ctx); err != nil {
-			return nil, errorf("actor %q action %q: checkpoint failed: %v", self.GetName(), action, err)
+			// Undone, so that the failure the caller gets is the truth:
+			// nothing was applied.
+			i.mu.Lock()
+			i.state, i.tags = prevState, prevTags
+			i.mu.Unlock()
+			return nil, errorf("actor %q action %q: checkpoint failed, and the change was not applied: %v", self.GetName(), action, err)
 		}
 	}
 	return resp, nil

@@ -157,23 +157,44 @@ func (e *Engine) await(ctx context.Context, key actorKey, req *protocol.Invocati
 	case <-m.done:
 		return m.res, m.res.err
 	case <-ctx.Done():
-		return result{}, errorf("invocation of actor %q action %q: %v", key.name, req.GetActionName(), ctx.Err())
 	}
+	cause := context.Cause(ctx)
+	switch {
+	case m.stage.CompareAndSwap(stageQueued, stageDropped):
+		return result{}, notRun(key, req, cause)
+	case m.stage.CompareAndSwap(stageRunning, stageDropped):
+		return result{}, notApplied(key, req, cause)
+	}
+	// Committed, or dropped by the worker itself: either way the worker
+	// is about to answer, and its answer is the truth.
+	<-m.done
+	return m.res, m.res.err
 }
 
 // route runs next, the invocation that req's pipe or forward asks for, and
 // answers req with its reply (docs/protocol.md §9.5). hops counts the pipes and forwards before req.
 func (e *Engine) route(ctx context.Context, req, next *protocol.InvocationRequest, hops int) (*protocol.InvocationResponse, error) {
 	if hops >= maxHops {
-		return nil, errorf("actor %q: more than %d pipe/forward hops; is there a routing loop?", req.GetActor().GetId().GetName(), maxHops)
+		return nil, partial(req, next, errorf("more than %d pipe/forward hops; is there a routing loop?", maxHops))
 	}
 	res, err := e.invoke(ctx, next, call{hops: hops + 1})
 	if err != nil {
-		return nil, err
+		return nil, partial(req, next, err)
 	}
 	out := okResponse(req)
 	out.Payload = res.GetPayload()
 	return out, nil
+}
+
+// partial is the error of a pipe or forward that failed after req's actor
+// had applied its change: the chain as a whole was partly applied, so a
+// caller must not retry it as if nothing had happened.
+func partial(req, next *protocol.InvocationRequest, err error) error {
+	if reasonOf(err) == OutcomeUnknown {
+		return err // already says so, further down the chain
+	}
+	return reasonf(OutcomeUnknown, "actor %q applied action %q, then its pipe or forward to actor %q action %q failed: %v",
+		req.GetActor().GetId().GetName(), req.GetActionName(), next.GetActor().GetId().GetName(), next.GetActionName(), err)
 }
 
 // replyResponse answers req with the payload of resp, the host's reply.
