@@ -79,6 +79,10 @@ type message struct {
 	// after, for async invocations, runs on the worker once the message
 	// has been handled, before the next message: keep it short.
 	after func(result)
+	// keep: an async invocation acknowledged to its caller and kept
+	// nowhere else. If the engine closes before it has run, it is stored
+	// as a scheduled invocation, due at once, for the next engine.
+	keep bool
 }
 
 type result struct {
@@ -120,8 +124,13 @@ func (e *Engine) deliver(key actorKey, m *message) error {
 		}
 		e.wg.Add(1) // for m, until a worker has handled it
 		e.mu.Unlock()
-		if c.enqueue(m) {
+		switch c.enqueue(m) {
+		case enqueued:
 			return nil
+		case mailboxFull:
+			e.wg.Done()
+			return reasonf(Overloaded, "actor %q has %d messages waiting, its mailbox's limit; the call was refused, retry later",
+				key.name, e.maxMailbox)
 		}
 		e.wg.Done()
 		// The actor is deactivating: wait until its state is saved, so
@@ -156,13 +165,24 @@ func (e *Engine) newCellLocked(key actorKey, t target) *cell {
 	return c
 }
 
-// enqueue adds m to the mailbox and makes sure a worker will serve it. It
-// reports false if the cell is stopping.
-func (c *cell) enqueue(m *message) bool {
+type enqueueResult int
+
+const (
+	enqueued enqueueResult = iota
+	cellStopping
+	mailboxFull
+)
+
+// enqueue adds m to the mailbox and makes sure a worker will serve it,
+// unless the cell is stopping or, for an invocation, the mailbox is full.
+func (c *cell) enqueue(m *message) enqueueResult {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stopping {
-		return false
+		return cellStopping
+	}
+	if m.kind == msgInvoke && c.e.maxMailbox > 0 && len(c.queue) >= c.e.maxMailbox {
+		return mailboxFull
 	}
 	c.queue = append(c.queue, m)
 	var inst *instance
@@ -174,11 +194,11 @@ func (c *cell) enqueue(m *message) bool {
 		inst = &instance{c: c}
 		c.all = append(c.all, inst)
 	default:
-		return true // every instance is busy; one of them will take m
+		return enqueued // every instance is busy; one of them will take m
 	}
 	c.e.wg.Add(1) // for the worker; under mu, m holds the count above zero
 	c.e.workers.run(inst)
-	return true
+	return enqueued
 }
 
 // work serves the mailbox with inst until it is empty.
@@ -327,7 +347,11 @@ func (c *cell) shutdown(ctx context.Context) {
 	c.queue = nil
 	c.mu.Unlock()
 	for _, m := range queued {
-		m.finish(result{self: c.id, err: errClosed})
+		var err error = errClosed
+		if m.keep {
+			err = c.e.keepForLater(m)
+		}
+		m.finish(result{self: c.id, err: err})
 		c.e.wg.Done()
 	}
 	if busy {

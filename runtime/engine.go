@@ -29,7 +29,31 @@ type Options struct {
 	// Clock drives timers, snapshots, deactivation and scheduled
 	// invocations; nil means the real clock.
 	Clock Clock
+
+	// MaxMailbox bounds the invocations waiting in one actor's mailbox;
+	// past it, invocations are refused as overloaded. 0 means
+	// DefaultMaxMailbox; a negative value means no bound.
+	MaxMailbox int
+	// MaxAsyncBytes bounds the payload bytes of the async invocations
+	// accepted and not yet handled, across all actors; past it, async
+	// invocations are refused as overloaded. 0 means DefaultMaxAsyncBytes;
+	// a negative value means no bound.
+	MaxAsyncBytes int64
+	// RegistrationGrace is how long after New an invocation of an actor
+	// that is not registered waits for a registration to define it, rather
+	// than fail: after a restart, hosts need a moment to register again.
+	// An invocation that waits past the grace (or its own time limit)
+	// fails with NotReady while no registration has arrived, with
+	// ACTOR_NOT_FOUND after. 0 means no grace: the in-process runtime,
+	// which registers before anything can call it, needs none.
+	RegistrationGrace time.Duration
 }
+
+// Defaults of the Options bounds.
+const (
+	DefaultMaxMailbox    = 10_000
+	DefaultMaxAsyncBytes = 256 << 20
+)
 
 // Engine is the embedded proxy. It is safe for concurrent use. Create one
 // with New and release it with Close.
@@ -56,6 +80,15 @@ type Engine struct {
 	wg sync.WaitGroup
 	// workers run the mailboxes' goroutines.
 	workers *workers
+
+	maxMailbox    int   // < 0: none
+	maxAsyncBytes int64 // < 0: none
+	asyncBytes    atomic.Int64
+	// graceUntil ends the registration grace (real time); regChanged is
+	// closed and replaced, under mu, at every change to the registry.
+	graceUntil time.Time
+	regChanged chan struct{}
+	registered bool // a registration has arrived
 
 	mu         sync.Mutex
 	defs       map[actorKey]*definition // registered actors, templates included
@@ -112,6 +145,19 @@ func New(opts Options) (*Engine, error) {
 		tagsWiped:  make(map[actorKey]struct{}),
 		closeDone:  make(chan struct{}),
 		workers:    newWorkers(),
+		regChanged: make(chan struct{}),
+
+		maxMailbox:    opts.MaxMailbox,
+		maxAsyncBytes: opts.MaxAsyncBytes,
+	}
+	if e.maxMailbox == 0 {
+		e.maxMailbox = DefaultMaxMailbox
+	}
+	if e.maxAsyncBytes == 0 {
+		e.maxAsyncBytes = DefaultMaxAsyncBytes
+	}
+	if opts.RegistrationGrace > 0 {
+		e.graceUntil = time.Now().Add(opts.RegistrationGrace)
 	}
 	if e.system == "" {
 		e.system = protocol.DefaultSystem
@@ -163,6 +209,8 @@ func (e *Engine) close(ctx context.Context) error {
 	if e.sweepTimer != nil {
 		e.sweepTimer.Stop()
 	}
+	// Wakes the invocations waiting for a registration; they see closed.
+	e.registryChangedLocked()
 	cells := make([]*cell, 0, len(e.cells))
 	for _, c := range e.cells {
 		cells = append(cells, c)

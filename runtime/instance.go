@@ -64,8 +64,13 @@ func (i *instance) handle(m *message) {
 		return
 	}
 	if err := m.ctx.Err(); err != nil {
-		// The time ran out while the message waited in the mailbox.
+		// The time ran out while the message waited in the mailbox, or
+		// the engine is closing and gave up waiting for it.
 		m.stage.Store(stageDropped)
+		if m.keep {
+			m.finish(result{self: self, err: i.c.e.keepForLater(m)})
+			return
+		}
 		m.finish(result{self: self, err: notRun(i.c.key, m.req, err)})
 		return
 	}
@@ -85,6 +90,11 @@ func (i *instance) handle(m *message) {
 		m.finish(result{self: self, state: st})
 	default:
 		resp, err := i.invoke(m.ctx, m.req, &m.stage)
+		if m.keep && reasonOf(err) == NotApplied {
+			// The engine is closing and cancelled the host call: nothing
+			// was applied, so the call can run again after the restart.
+			err = i.c.e.keepForLater(m)
+		}
 		m.finish(result{self: self, resp: resp, err: err})
 	}
 }

@@ -324,8 +324,17 @@ func (e *Engine) install(defs []*definition) (eager []actorKey) {
 			eager = append(eager, d.key)
 		}
 	}
-	e.registryGen++
+	e.registered = true
+	e.registryChangedLocked()
 	return eager
+}
+
+// registryChangedLocked counts a change to the registry and wakes the
+// invocations waiting for one.
+func (e *Engine) registryChangedLocked() {
+	e.registryGen++
+	close(e.regChanged)
+	e.regChanged = make(chan struct{})
 }
 
 // activateInBackground activates the actors of keys, one after the other,
@@ -403,7 +412,7 @@ func (e *Engine) spawnAll(ids []*protocol.ActorId, revision int64) error {
 		e.instances[keys[i]] = &spawned{parent: tmpl.key.name, revision: rev, since: now}
 		e.armSweepLocked(tmpl, now)
 	}
-	e.registryGen++
+	e.registryChangedLocked()
 	return nil
 }
 
