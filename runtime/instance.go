@@ -235,6 +235,10 @@ func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest, 
 		return nil, notApplied(i.c.key, req, context.Cause(ctx))
 	}
 	if err != nil {
+		var ov interface{ Overloaded() bool }
+		if errors.As(err, &ov) && ov.Overloaded() {
+			return nil, reasonf(Overloaded, "actor %q action %q: the host refused the call: %v", self.GetName(), action, err)
+		}
 		// No retry: the real proxy retries until request-timeout, which
 		// re-runs the action; failing at once is easier to reason about.
 		return nil, errorf("actor %q action %q: host call failed: %v", self.GetName(), action, err)

@@ -70,7 +70,13 @@ type ProxyClient struct {
 	// registeredWith is the InstanceHeader of the last successful
 	// registration's answer.
 	registeredWith atomic.Value // string
+
+	token string
 }
+
+// SetToken makes the client send token to the proxy (see WithToken). Call
+// it before the first request.
+func (p *ProxyClient) SetToken(token string) { p.token = token }
 
 // RegisteredWith returns the instance of the proxy (see InstanceHeader)
 // that accepted the last registration, or "" when the proxy names none.
@@ -196,6 +202,7 @@ func (p *ProxyClient) post(ctx context.Context, path string, body []byte, resp p
 	}
 	req.Header.Set("Content-Type", contentTypeProtobuf)
 	req.Header.Set("Accept", contentTypeProtobuf)
+	setToken(req, p.token)
 
 	res, err := p.client.Do(req)
 	if err != nil {
