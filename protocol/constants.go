@@ -57,6 +57,27 @@ const (
 	EnvDataDir = "SPAWN_DATA_DIR"
 	// EnvLog sets spawn-go's log level and format.
 	EnvLog = "SPAWN_LOG"
+	// EnvProxyBind is the address `spawn proxy` serves its API on
+	// (default 127.0.0.1).
+	EnvProxyBind = "SPAWN_PROXY_BIND"
+	// EnvToken is the optional token shared by a spawn-go host and
+	// spawn-go's proxy; each refuses requests without it. The real proxy
+	// has none.
+	EnvToken = "SPAWN_TOKEN"
+	// EnvKeepRevisions is how many revisions of each actor's state the
+	// on-disk store keeps (default 100; -1 keeps all).
+	EnvKeepRevisions = "SPAWN_KEEP_REVISIONS"
+	// EnvMaxMailbox bounds the invocations waiting in one actor's mailbox.
+	EnvMaxMailbox = "SPAWN_MAX_MAILBOX"
+	// EnvMaxAsyncBytes bounds the payload bytes of async invocations
+	// waiting to run.
+	EnvMaxAsyncBytes = "SPAWN_MAX_ASYNC_BYTES"
+	// EnvMaxInflightBytes bounds the request bodies an HTTP server (host
+	// endpoint, proxy API) holds at once.
+	EnvMaxInflightBytes = "SPAWN_MAX_INFLIGHT_BYTES"
+	// EnvRegistrationGrace is how long after `spawn proxy` starts a call to
+	// an unregistered actor waits for its host to register (a Go duration).
+	EnvRegistrationGrace = "SPAWN_REGISTRATION_GRACE"
 )
 
 // Default ports: the proxy's HTTP API and the host endpoint.
