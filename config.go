@@ -43,6 +43,12 @@ type config struct {
 	memory      bool
 	logger      *zap.Logger
 	stopTimeout time.Duration
+	token       string
+	// Bounds, from the environment; 0 keeps each package's default.
+	maxInflightBytes int64
+	maxMailbox       int
+	maxAsyncBytes    int64
+	keepRevisions    int
 }
 
 // DefaultSystem is the actor system served when neither
@@ -57,12 +63,32 @@ func loadConfig(getenv func(string) string, opts []Option) (config, error) {
 		dataDir:     getenv(protocol.EnvDataDir),
 		stopTimeout: 30 * time.Second,
 	}
-	host := or(getenv(protocol.EnvHostHost), "0.0.0.0")
+	host := getenv(protocol.EnvHostHost)
 	port := or(getenv(protocol.EnvHostPort), strconv.Itoa(protocol.DefaultHostPort))
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
 		return c, fmt.Errorf("spawn: %s=%q is not a port number", protocol.EnvHostPort, port)
 	}
-	c.hostAddr = net.JoinHostPort(host, port)
+	if host != "" {
+		c.hostAddr = net.JoinHostPort(host, port)
+	}
+	c.token = getenv(protocol.EnvToken)
+	for _, n := range []struct {
+		name string
+		set  func(int64)
+	}{
+		{protocol.EnvMaxInflightBytes, func(v int64) { c.maxInflightBytes = v }},
+		{protocol.EnvMaxMailbox, func(v int64) { c.maxMailbox = int(v) }},
+		{protocol.EnvMaxAsyncBytes, func(v int64) { c.maxAsyncBytes = v }},
+		{protocol.EnvKeepRevisions, func(v int64) { c.keepRevisions = int(v) }},
+	} {
+		if v := getenv(n.name); v != "" {
+			x, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return c, fmt.Errorf("spawn: %s=%q is not an integer", n.name, v)
+			}
+			n.set(x)
+		}
+	}
 
 	// The operator injects SPAWN_PROXY_*; the Node and Python SDKs read
 	// PROXY_HTTP_*. Either one means a proxy is there to register with.
@@ -88,8 +114,20 @@ func loadConfig(getenv func(string) string, opts []Option) (config, error) {
 		return c, errors.New("spawn: WithSystem needs a name")
 	}
 	if c.mode == modeProxy {
-		if _, _, err := net.SplitHostPort(c.proxyAddr); err != nil {
+		phost, _, err := net.SplitHostPort(c.proxyAddr)
+		if err != nil {
 			return c, fmt.Errorf("spawn: proxy address %q is not host:port", c.proxyAddr)
+		}
+		if c.hostAddr == "" {
+			// The host endpoint runs whatever state it is sent: it listens
+			// on loopback when its proxy is on this machine (or in this
+			// pod, whose containers share loopback), and on every
+			// interface only for a proxy elsewhere.
+			bind := "0.0.0.0"
+			if isLoopback(phost) {
+				bind = "127.0.0.1"
+			}
+			c.hostAddr = net.JoinHostPort(bind, port)
 		}
 	}
 	if c.logger == nil {
@@ -100,6 +138,15 @@ func loadConfig(getenv func(string) string, opts []Option) (config, error) {
 		c.logger = l
 	}
 	return c, nil
+}
+
+// isLoopback reports whether host names this machine's loopback.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func or(a, b string) string {
@@ -116,8 +163,11 @@ func WithSystem(name string) Option {
 }
 
 // WithHostAddress sets where the host listens for the proxy (default:
-// USER_FUNCTION_HOST:USER_FUNCTION_PORT, or 0.0.0.0:8090). Port 0 picks a
-// free port, which System.HostAddress reports.
+// USER_FUNCTION_HOST:USER_FUNCTION_PORT; without USER_FUNCTION_HOST,
+// 127.0.0.1 when the proxy's address is loopback, as in a pod whose
+// sidecar shares it, and 0.0.0.0 when the proxy is elsewhere; the port
+// defaults to 8090). Port 0 picks a free port, which System.HostAddress
+// reports.
 func WithHostAddress(addr string) Option {
 	return optionFunc(func(c *config) { c.hostAddr = addr })
 }
@@ -174,4 +224,12 @@ func WithLogger(l *zap.Logger) Option {
 // it is told to stop (default 30s).
 func WithStopTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.stopTimeout = d })
+}
+
+// WithToken sets a token shared with spawn-go's proxy (default:
+// SPAWN_TOKEN): the host endpoint refuses calls without it, and calls to
+// the proxy carry it. The real Spawn proxy sends and checks no token:
+// leave it unset there.
+func WithToken(token string) Option {
+	return optionFunc(func(c *config) { c.token = token })
 }

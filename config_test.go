@@ -16,14 +16,16 @@ func TestLoadConfig(t *testing.T) {
 		proxyAddr string
 		err       string
 	}{
-		{name: "nothing set: embedded", mode: modeAuto, system: "spawn-system", hostAddr: "0.0.0.0:8090"},
+		{name: "nothing set: embedded, no host endpoint", mode: modeAuto, system: "spawn-system", hostAddr: ""},
 		{name: "system and host", env: map[string]string{"PROXY_ACTOR_SYSTEM_NAME": "shop", "USER_FUNCTION_HOST": "127.0.0.1", "USER_FUNCTION_PORT": "9000"},
 			mode: modeAuto, system: "shop", hostAddr: "127.0.0.1:9000"},
 		{name: "node and python SDK variables", env: map[string]string{"PROXY_HTTP_HOST": "10.0.0.1", "PROXY_HTTP_PORT": "9100"},
 			mode: modeProxy, system: "spawn-system", hostAddr: "0.0.0.0:8090", proxyAddr: "10.0.0.1:9100"},
-		{name: "operator variables, bind-all means this machine", env: map[string]string{"SPAWN_PROXY_INTERFACE": "0.0.0.0", "SPAWN_PROXY_PORT": "9001"},
-			mode: modeProxy, system: "spawn-system", hostAddr: "0.0.0.0:8090", proxyAddr: "127.0.0.1:9001"},
-		{name: "port alone", env: map[string]string{"PROXY_HTTP_PORT": "9002"}, mode: modeProxy, system: "spawn-system", hostAddr: "0.0.0.0:8090", proxyAddr: "127.0.0.1:9002"},
+		{name: "operator variables, bind-all means this machine: the host listens on loopback", env: map[string]string{"SPAWN_PROXY_INTERFACE": "0.0.0.0", "SPAWN_PROXY_PORT": "9001"},
+			mode: modeProxy, system: "spawn-system", hostAddr: "127.0.0.1:8090", proxyAddr: "127.0.0.1:9001"},
+		{name: "port alone", env: map[string]string{"PROXY_HTTP_PORT": "9002"}, mode: modeProxy, system: "spawn-system", hostAddr: "127.0.0.1:8090", proxyAddr: "127.0.0.1:9002"},
+		{name: "localhost proxy", env: map[string]string{"PROXY_HTTP_HOST": "localhost", "USER_FUNCTION_PORT": "8095"}, mode: modeProxy, system: "spawn-system", hostAddr: "127.0.0.1:8095", proxyAddr: "localhost:9001"},
+		{name: "explicit host wins", env: map[string]string{"PROXY_HTTP_HOST": "::1", "USER_FUNCTION_HOST": "0.0.0.0"}, mode: modeProxy, system: "spawn-system", hostAddr: "0.0.0.0:8090", proxyAddr: "[::1]:9001"},
 		{name: "host alone", env: map[string]string{"PROXY_HTTP_HOST": "proxy"}, mode: modeProxy, system: "spawn-system", hostAddr: "0.0.0.0:8090", proxyAddr: "proxy:9001"},
 		{name: "options win", env: map[string]string{"PROXY_HTTP_PORT": "9002", "PROXY_ACTOR_SYSTEM_NAME": "env"},
 			opts: []Option{WithEmbedded(), WithSystem("opt"), WithHostAddress("127.0.0.1:0")}, mode: modeEmbedded, system: "opt", hostAddr: "127.0.0.1:0", proxyAddr: "127.0.0.1:9002"},
@@ -33,7 +35,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "empty system", opts: []Option{WithSystem("")}, err: "WithSystem needs a name"},
 		{name: "proxy address with a scheme", opts: []Option{WithProxy("http://p:1")}, err: `proxy address "http://p:1" is not host:port`},
 		{name: "proxy address without a port", opts: []Option{WithProxy("p")}, err: `proxy address "p" is not host:port`},
-		{name: "bad proxy address, embedded anyway", opts: []Option{WithProxy("p"), WithEmbedded()}, mode: modeEmbedded, system: "spawn-system", hostAddr: "0.0.0.0:8090", proxyAddr: "p"},
+		{name: "bad proxy address, embedded anyway", opts: []Option{WithProxy("p"), WithEmbedded()}, mode: modeEmbedded, system: "spawn-system", hostAddr: "", proxyAddr: "p"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -24,7 +24,7 @@ func (s *System) startEmbedded(ctx context.Context, reg *protocol.RegistrationRe
 		if err != nil {
 			return err
 		}
-		var opts []state.Option
+		opts := []state.Option{state.WithKeepRevisions(s.cfg.keepRevisions)}
 		if key != nil {
 			opts = append(opts, state.WithKey(key))
 		}
@@ -32,9 +32,13 @@ func (s *System) startEmbedded(ctx context.Context, reg *protocol.RegistrationRe
 		if err != nil {
 			return fmt.Errorf("spawn: opening the state store: %w", err)
 		}
+		for _, w := range st.Warnings() {
+			s.log.Warn("spawn: " + w)
+		}
 		s.store = st
 	}
-	eng, err := runtime.New(runtime.Options{System: s.cfg.system, Host: s.host, Store: s.store, Logger: s.log})
+	eng, err := runtime.New(runtime.Options{System: s.cfg.system, Host: s.host, Store: s.store, Logger: s.log,
+		MaxMailbox: s.cfg.maxMailbox, MaxAsyncBytes: s.cfg.maxAsyncBytes})
 	if err != nil {
 		_ = s.store.Close()
 		return err

@@ -20,25 +20,68 @@ const (
 	// its input could not be decoded. Its state and tags are unchanged and
 	// no workflow ran.
 	CodeAction
-	// CodeNotFound: no such actor or action.
+	// CodeNotFound: no such actor or action. Nothing changed. Retrying
+	// the same call gives the same answer: fix the name, or spawn the
+	// instance first.
 	CodeNotFound
 	// CodeInvalid: the call itself is wrong (bad options, a message that
-	// cannot be encoded): it was not sent. Also a reply of another type
-	// than asked for, which is found only once the action has run.
+	// cannot be encoded): it was not sent, or was refused before it ran.
+	// Also a reply of another type than asked for, which is found only
+	// once the action has run. Do not retry.
 	CodeInvalid
-	// CodeUnavailable: the proxy could not be reached; the call did not
-	// reach it.
+	// CodeUnavailable: the proxy could not be reached, or is stopping; the
+	// call did not run. Retrying is safe.
 	CodeUnavailable
-	// CodeProxy: the proxy or runtime refused or failed the request.
+	// CodeProxy: the proxy or runtime refused or failed the request
+	// before applying anything (a registration or spawn it refused, a host
+	// it could not call, a reply it could not use). Nothing changed;
+	// retrying is safe, though it may fail the same way.
 	CodeProxy
 	// CodeCanceled: the call's context ended before the answer came;
 	// errors.Is(err, context.Canceled) or errors.Is(err,
 	// context.DeadlineExceeded) says which. A call that had been sent may
-	// still have run: its outcome is unknown.
+	// still have run: its outcome is unknown, as with CodeOutcomeUnknown,
+	// unless the message says it was not applied.
 	CodeCanceled
+	// CodeOutcomeUnknown: the call reached the actor and no answer says
+	// whether its change was applied: the connection to the proxy broke
+	// after the call was sent, or a pipe or forward failed after the first
+	// actor had applied its change. Retrying may apply the call twice:
+	// read the actor's state first, or make the action idempotent (for
+	// example by passing a request ID that the action remembers).
+	CodeOutcomeUnknown
+	// CodeTimeout: the call's time limit (the request-timeout metadata)
+	// passed before the actor applied the call, which was then dropped:
+	// nothing changed, and retrying is safe. A caller whose own context
+	// ends first gets CodeCanceled instead.
+	CodeTimeout
+	// CodeOverloaded: a limit was reached (the actor's mailbox is full, or
+	// too many bytes are in flight) and the call was refused before it
+	// ran. Nothing changed: retry after a pause, backing off.
+	CodeOverloaded
+	// CodeNotReady: the proxy does not know the actor yet, typically
+	// because it has just started and the actor's host has not registered
+	// again. Nothing changed: retry shortly. A name that stays unknown
+	// becomes CodeNotFound.
+	CodeNotReady
 )
 
-var codeNames = [...]string{"unknown", "action failed", "not found", "invalid call", "unavailable", "proxy error", "canceled"}
+var codeNames = [...]string{"unknown", "action failed", "not found", "invalid call", "unavailable", "proxy error", "canceled",
+	"outcome unknown", "timeout", "overloaded", "not ready"}
+
+// Retryable reports whether a call that failed with code c may simply be
+// sent again: it did not run, or ran and changed nothing. It is false for
+// CodeAction (the action refused; it would refuse again unless something
+// changed), CodeNotFound and CodeInvalid (the same call fails the same
+// way), and for CodeCanceled and CodeOutcomeUnknown, whose call may have
+// been applied.
+func (c Code) Retryable() bool {
+	switch c {
+	case CodeUnavailable, CodeProxy, CodeTimeout, CodeOverloaded, CodeNotReady:
+		return true
+	}
+	return false
+}
 
 // String returns the code's name, as in "not found".
 func (c Code) String() string {
@@ -100,10 +143,19 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code == e.Code && t.Message == "" && t.Actor == "" && t.Action == ""
 }
 
-// canceled returns the CodeCanceled error for a call whose context ended
-// after it was sent.
-func canceled(actor, action string, ctxErr error) *Error {
-	msg := "the call's context ended before the answer came (" + ctxErr.Error() + "); the action may have run"
+// canceled returns the CodeCanceled error for a call whose context ended.
+// why, when not empty, says where the call was when it ended; notApplied
+// says the runtime knows the call was dropped unapplied.
+func canceled(actor, action string, ctxErr error, why string, notApplied bool) *Error {
+	msg := "the call's context ended before the answer came (" + ctxErr.Error() + ")"
+	if why != "" {
+		msg += ": " + why
+	}
+	if notApplied {
+		msg += "; it was not applied"
+	} else {
+		msg += "; the action may have run"
+	}
 	return &Error{Code: CodeCanceled, Actor: actor, Action: action, Message: msg, cause: ctxErr}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -155,7 +156,17 @@ func actionError(actor, action string, b []byte) *Error {
 // the backend made of it.
 func backendError(ctx context.Context, actor, action string, err error) *Error {
 	if cerr := contextError(ctx, err); cerr != nil {
-		return canceled(actor, action, cerr)
+		var re *runtime.Error
+		if errors.As(err, &re) {
+			// The embedded runtime knows where the call was.
+			return canceled(actor, action, cerr, re.Message, re.Reason == runtime.NotApplied)
+		}
+		if action == "" {
+			return canceled(actor, action, cerr, "", false)
+		}
+		return canceled(actor, action, cerr, fmt.Sprintf(
+			"the proxy had not answered: actor %q's host call for action %q had not returned, or the call was still waiting in the actor's mailbox",
+			actor, action), false)
 	}
 	return &Error{Code: codeOf(err), Actor: actor, Action: action, Message: messageOf(err), cause: err}
 }
@@ -176,22 +187,46 @@ func messageOf(err error) string {
 
 // codeOf classifies an error from a backend.
 func codeOf(err error) Code {
-	var st interface{ ProtocolStatus() protocol.Status }
+	var re *runtime.Error
 	var se *transport.StatusError
 	switch {
 	case errors.Is(err, transport.ErrUnavailable):
 		return CodeUnavailable
+	case errors.Is(err, transport.ErrNoAnswer):
+		return CodeOutcomeUnknown
+	case errors.As(err, &re):
+		return statusCode(re.Status, re.Message)
 	case errors.As(err, &se):
-		if se.Status == protocol.Status_ACTOR_NOT_FOUND {
-			return CodeNotFound
-		}
-		return CodeProxy
-	case errors.As(err, &st):
-		if st.ProtocolStatus() == protocol.Status_ACTOR_NOT_FOUND {
-			return CodeNotFound
-		}
+		return statusCode(se.Status, se.Message)
 	}
 	return CodeProxy
+}
+
+// statusCode is the Code of a failure the proxy reported as status and
+// msg: spawn-go's proxy starts the message with a prefix for the failures a
+// caller should treat differently (protocol.OutcomeUnknownPrefix and its
+// siblings); the real proxy sends ERROR and no prefix.
+func statusCode(status protocol.Status, msg string) Code {
+	for _, p := range messageCodes {
+		if strings.HasPrefix(msg, p.prefix) {
+			return p.code
+		}
+	}
+	if status == protocol.Status_ACTOR_NOT_FOUND {
+		return CodeNotFound
+	}
+	return CodeProxy
+}
+
+var messageCodes = []struct {
+	prefix string
+	code   Code
+}{
+	{protocol.OutcomeUnknownPrefix, CodeOutcomeUnknown},
+	{protocol.NotAppliedPrefix, CodeTimeout},
+	{protocol.OverloadedPrefix, CodeOverloaded},
+	{protocol.NotReadyPrefix, CodeNotReady},
+	{protocol.UnavailablePrefix, CodeUnavailable},
 }
 
 // Spawn creates instance, an instance of the unnamed actor named actor. It

@@ -19,6 +19,7 @@ func (s *System) startWithProxy(ctx context.Context, reg *protocol.RegistrationR
 	// The transport's own client: it keeps enough idle connections for
 	// concurrent calls and ignores HTTP_PROXY, which is meant for other traffic.
 	client := transport.NewProxyClient("http://"+s.cfg.proxyAddr, nil, s.log)
+	client.SetToken(s.cfg.token)
 	s.client = client
 	s.back = proxyBackend{client: client}
 	if len(s.host.table.Definitions()) == 0 {
@@ -101,7 +102,7 @@ func (s *System) watchProxy(ctx context.Context, client *transport.ProxyClient, 
 // WithMount, otherwise on a listener of its own.
 func (s *System) serveHost() error {
 	if s.cfg.mount != nil {
-		s.cfg.mount(protocol.HostPath, transport.NewHostHandler(s.host.serveBytes, s.log))
+		s.cfg.mount(protocol.HostPath, transport.NewHostHandler(s.host.serveBytes, s.log, s.serverOptions()...))
 		return nil
 	}
 	l, err := net.Listen("tcp", s.cfg.hostAddr)
@@ -109,7 +110,7 @@ func (s *System) serveHost() error {
 		return fmt.Errorf("spawn: listening for the proxy on %s (%s/%s): %w", s.cfg.hostAddr, protocol.EnvHostHost, protocol.EnvHostPort, err)
 	}
 	s.hostAddr = l.Addr()
-	s.server = transport.NewHostServer(s.host.serveBytes, s.log)
+	s.server = transport.NewHostServer(s.host.serveBytes, s.log, s.serverOptions()...)
 	s.served = make(chan struct{})
 	go func() {
 		defer close(s.served)
@@ -130,4 +131,10 @@ func (s *System) stopServing() {
 	_ = s.server.Shutdown(context.Background())
 	<-s.served
 	s.server = nil
+}
+
+// serverOptions are the host endpoint's token and bound, from the
+// configuration and SPAWN_MAX_INFLIGHT_BYTES.
+func (s *System) serverOptions() []transport.ServerOption {
+	return []transport.ServerOption{transport.WithToken(s.cfg.token), transport.WithMaxInflightBytes(s.cfg.maxInflightBytes)}
 }

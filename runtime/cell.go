@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -22,6 +23,10 @@ import (
 type cell struct {
 	e   *Engine
 	def *definition // the definition the cell was activated with
+	key actorKey
+	id  *protocol.ActorId // the actor's id: def's, or an instance's
+	// instance: a spawned instance, forgotten when it deactivates.
+	instance bool
 
 	mu    sync.Mutex
 	queue []*message
@@ -44,11 +49,27 @@ const (
 	msgRead             // report the state
 )
 
+// The stages of an invocation, in message.stage. An invocation's change is
+// applied only by the worker that moves it from running to committed; a
+// caller that stops waiting moves it from queued or running to dropped
+// first, if it can. Whoever wins decides the outcome, so that every
+// outcome reported is the true one: a call reported as not applied never
+// is, and one that was applied is reported as such, even to a caller whose
+// time ran out while it was being applied.
+const (
+	stageQueued int32 = iota
+	stageRunning
+	stageCommitted
+	stageDropped
+)
+
 // message is one entry of a mailbox.
 type message struct {
 	kind msgKind
 	ctx  context.Context
-	req  *protocol.InvocationRequest // msgInvoke only
+	// stage is the invocation's progress, for msgInvoke.
+	stage atomic.Int32
+	req   *protocol.InvocationRequest // msgInvoke only
 	// done, for a message someone waits for, is closed once res holds the
 	// result. Closing never blocks on a caller that gave up, and a
 	// chan struct{} costs one allocation where a buffered chan result
@@ -58,6 +79,10 @@ type message struct {
 	// after, for async invocations, runs on the worker once the message
 	// has been handled, before the next message: keep it short.
 	after func(result)
+	// keep: an async invocation acknowledged to its caller and kept
+	// nowhere else. If the engine closes before it has run, it is stored
+	// as a scheduled invocation, due at once, for the next engine.
+	keep bool
 }
 
 type result struct {
@@ -89,18 +114,23 @@ func (e *Engine) deliver(key actorKey, m *message) error {
 		}
 		c := e.cells[key]
 		if c == nil {
-			d := e.defs[key]
-			if d == nil {
+			t, err := e.lookupLocked(key)
+			if err != nil {
 				e.mu.Unlock()
-				return notFoundf("actor %q not found in system %q", key.name, key.system)
+				return err
 			}
-			c = e.newCellLocked(d)
+			c = e.newCellLocked(key, t)
 			e.cells[key] = c
 		}
 		e.wg.Add(1) // for m, until a worker has handled it
 		e.mu.Unlock()
-		if c.enqueue(m) {
+		switch c.enqueue(m) {
+		case enqueued:
 			return nil
+		case mailboxFull:
+			e.wg.Done()
+			return reasonf(Overloaded, "actor %q has %d messages waiting, its mailbox's limit; the call was refused, retry later",
+				key.name, e.maxMailbox)
 		}
 		e.wg.Done()
 		// The actor is deactivating: wait until its state is saved, so
@@ -109,17 +139,21 @@ func (e *Engine) deliver(key actorKey, m *message) error {
 	}
 }
 
-// newCellLocked activates d: subscriptions and timer actions are set up
+// newCellLocked activates t: subscriptions and timer actions are set up
 // here, state and the init action run on the first instance's first message.
-func (e *Engine) newCellLocked(d *definition) *cell {
+func (e *Engine) newCellLocked(key actorKey, t target) *cell {
+	d := t.def
 	c := &cell{
 		e:          e,
 		def:        d,
+		key:        key,
+		id:         t.id,
+		instance:   t.instance,
 		lastActive: e.clock.Now(),
 		stopped:    make(chan struct{}),
 	}
-	e.subscribeLocked(d)
-	e.startTimersLocked(d)
+	e.subscribeLocked(key, t.id, d)
+	e.startTimersLocked(key, t.id, d)
 	c.mu.Lock()
 	if d.stateful && d.snapshotEvery > 0 {
 		c.snapshot = e.clock.AfterFunc(d.snapshotEvery, c.snapshotTick)
@@ -131,13 +165,24 @@ func (e *Engine) newCellLocked(d *definition) *cell {
 	return c
 }
 
-// enqueue adds m to the mailbox and makes sure a worker will serve it. It
-// reports false if the cell is stopping.
-func (c *cell) enqueue(m *message) bool {
+type enqueueResult int
+
+const (
+	enqueued enqueueResult = iota
+	cellStopping
+	mailboxFull
+)
+
+// enqueue adds m to the mailbox and makes sure a worker will serve it,
+// unless the cell is stopping or, for an invocation, the mailbox is full.
+func (c *cell) enqueue(m *message) enqueueResult {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stopping {
-		return false
+		return cellStopping
+	}
+	if m.kind == msgInvoke && c.e.maxMailbox > 0 && len(c.queue) >= c.e.maxMailbox {
+		return mailboxFull
 	}
 	c.queue = append(c.queue, m)
 	var inst *instance
@@ -149,11 +194,11 @@ func (c *cell) enqueue(m *message) bool {
 		inst = &instance{c: c}
 		c.all = append(c.all, inst)
 	default:
-		return true // every instance is busy; one of them will take m
+		return enqueued // every instance is busy; one of them will take m
 	}
 	c.e.wg.Add(1) // for the worker; under mu, m holds the count above zero
 	c.e.workers.run(inst)
-	return true
+	return enqueued
 }
 
 // work serves the mailbox with inst until it is empty.
@@ -201,7 +246,7 @@ func (c *cell) snapshotTick() {
 	c.mu.Unlock()
 	for _, inst := range insts {
 		if err := inst.persist(c.e.base); err != nil {
-			c.e.log.Error("snapshot failed", zap.Stringer("actor", c.def.key), zap.Error(err))
+			c.e.log.Error("snapshot failed", zap.Stringer("actor", c.key), zap.Error(err))
 		}
 	}
 }
@@ -245,12 +290,13 @@ func (c *cell) deactivateTick() {
 
 	c.save(e.base, insts)
 	e.mu.Lock()
-	if e.cells[c.def.key] == c {
-		delete(e.cells, c.def.key)
+	if e.cells[c.key] == c {
+		delete(e.cells, c.key)
+		e.deactivatedLocked(c.key, c.instance)
 	}
 	e.mu.Unlock()
 	close(c.stopped)
-	e.log.Debug("actor deactivated", zap.Stringer("actor", c.def.key))
+	e.log.Debug("actor deactivated", zap.Stringer("actor", c.key))
 }
 
 // idleLocked reports whether no message is queued or being handled.
@@ -301,11 +347,15 @@ func (c *cell) shutdown(ctx context.Context) {
 	c.queue = nil
 	c.mu.Unlock()
 	for _, m := range queued {
-		m.finish(result{self: c.def.id(), err: errClosed})
+		var err error = errClosed
+		if m.keep {
+			err = c.e.keepForLater(m)
+		}
+		m.finish(result{self: c.id, err: err})
 		c.e.wg.Done()
 	}
 	if busy {
-		c.e.log.Error("actor still busy at close; its state is not saved", zap.Stringer("actor", c.def.key))
+		c.e.log.Error("actor still busy at close; its state is not saved", zap.Stringer("actor", c.key))
 	}
 	c.save(ctx, insts)
 	close(c.stopped)
@@ -314,7 +364,7 @@ func (c *cell) shutdown(ctx context.Context) {
 func (c *cell) save(ctx context.Context, insts []*instance) {
 	for _, inst := range insts {
 		if err := inst.persist(ctx); err != nil {
-			c.e.log.Error("saving state at deactivation failed", zap.Stringer("actor", c.def.key), zap.Error(err))
+			c.e.log.Error("saving state at deactivation failed", zap.Stringer("actor", c.key), zap.Error(err))
 		}
 	}
 }

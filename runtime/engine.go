@@ -29,7 +29,31 @@ type Options struct {
 	// Clock drives timers, snapshots, deactivation and scheduled
 	// invocations; nil means the real clock.
 	Clock Clock
+
+	// MaxMailbox bounds the invocations waiting in one actor's mailbox;
+	// past it, invocations are refused as overloaded. 0 means
+	// DefaultMaxMailbox; a negative value means no bound.
+	MaxMailbox int
+	// MaxAsyncBytes bounds the payload bytes of the async invocations
+	// accepted and not yet handled, across all actors; past it, async
+	// invocations are refused as overloaded. 0 means DefaultMaxAsyncBytes;
+	// a negative value means no bound.
+	MaxAsyncBytes int64
+	// RegistrationGrace is how long after New an invocation of an actor
+	// that is not registered waits for a registration to define it, rather
+	// than fail: after a restart, hosts need a moment to register again.
+	// An invocation that waits past the grace (or its own time limit)
+	// fails with NotReady while no registration has arrived, with
+	// ACTOR_NOT_FOUND after. 0 means no grace: the in-process runtime,
+	// which registers before anything can call it, needs none.
+	RegistrationGrace time.Duration
 }
+
+// Defaults of the Options bounds.
+const (
+	DefaultMaxMailbox    = 10_000
+	DefaultMaxAsyncBytes = 256 << 20
+)
 
 // Engine is the embedded proxy. It is safe for concurrent use. Create one
 // with New and release it with Close.
@@ -57,10 +81,19 @@ type Engine struct {
 	// workers run the mailboxes' goroutines.
 	workers *workers
 
+	maxMailbox    int   // < 0: none
+	maxAsyncBytes int64 // < 0: none
+	asyncBytes    atomic.Int64
+	// graceUntil ends the registration grace (real time); regChanged is
+	// closed and replaced, under mu, at every change to the registry.
+	graceUntil time.Time
+	regChanged chan struct{}
+	registered bool // a registration has arrived
+
 	mu         sync.Mutex
-	defs       map[actorKey]*definition
+	defs       map[actorKey]*definition // registered actors, templates included
+	instances  map[actorKey]*spawned    // instances spawned from templates
 	cells      map[actorKey]*cell
-	pendingRev map[actorKey]int64 // revision to restore at the next activation
 	topics     map[string][]subscriber
 	subscribed map[actorKey][]subscription // each actor's entries in topics
 	timers     map[actorKey][]*fixedTimer
@@ -68,6 +101,9 @@ type Engine struct {
 	tagsWiped  map[actorKey]struct{} // actors already warned about a tag wipe
 	// registryGen counts the changes to defs by Register and Spawn.
 	registryGen uint64
+	// sweepTimer, when armed, forgets inactive instances at sweepAt.
+	sweepTimer Timer
+	sweepAt    time.Time
 
 	closeOnce sync.Once
 	closeDone chan struct{}
@@ -101,7 +137,7 @@ func New(opts Options) (*Engine, error) {
 		clock:      opts.Clock,
 		defs:       make(map[actorKey]*definition),
 		cells:      make(map[actorKey]*cell),
-		pendingRev: make(map[actorKey]int64),
+		instances:  make(map[actorKey]*spawned),
 		topics:     make(map[string][]subscriber),
 		subscribed: make(map[actorKey][]subscription),
 		timers:     make(map[actorKey][]*fixedTimer),
@@ -109,6 +145,19 @@ func New(opts Options) (*Engine, error) {
 		tagsWiped:  make(map[actorKey]struct{}),
 		closeDone:  make(chan struct{}),
 		workers:    newWorkers(),
+		regChanged: make(chan struct{}),
+
+		maxMailbox:    opts.MaxMailbox,
+		maxAsyncBytes: opts.MaxAsyncBytes,
+	}
+	if e.maxMailbox == 0 {
+		e.maxMailbox = DefaultMaxMailbox
+	}
+	if e.maxAsyncBytes == 0 {
+		e.maxAsyncBytes = DefaultMaxAsyncBytes
+	}
+	if opts.RegistrationGrace > 0 {
+		e.graceUntil = time.Now().Add(opts.RegistrationGrace)
 	}
 	if e.system == "" {
 		e.system = protocol.DefaultSystem
@@ -157,6 +206,11 @@ func (e *Engine) close(ctx context.Context) error {
 			s.timer.Stop()
 		}
 	}
+	if e.sweepTimer != nil {
+		e.sweepTimer.Stop()
+	}
+	// Wakes the invocations waiting for a registration; they see closed.
+	e.registryChangedLocked()
 	cells := make([]*cell, 0, len(e.cells))
 	for _, c := range e.cells {
 		cells = append(cells, c)
@@ -231,8 +285,48 @@ type Error struct {
 	// Status is ACTOR_NOT_FOUND for an unknown actor, parent or action,
 	// ERROR otherwise.
 	Status protocol.Status
+	// Reason says more than Status about a failure a caller should treat
+	// differently; the message starts with its prefix, so that it reaches
+	// clients over HTTP, where only the status and the message travel.
+	Reason Reason
 	// Message says what went wrong, for the caller.
 	Message string
+}
+
+// Reason classifies an Error beyond its protocol status.
+type Reason int
+
+const (
+	// Failed: the request failed before anything was applied.
+	Failed Reason = iota
+	// OutcomeUnknown: the call may or may not have been applied.
+	OutcomeUnknown
+	// NotApplied: the call's time limit passed before it was applied; it
+	// was dropped.
+	NotApplied
+	// Overloaded: a limit was reached; the call was refused before it ran.
+	Overloaded
+	// NotReady: the actor is not registered yet.
+	NotReady
+	// Unavailable: the engine is closing; the call did not run.
+	Unavailable
+)
+
+// prefix is the start of the message of an Error with reason r.
+func (r Reason) prefix() string {
+	switch r {
+	case OutcomeUnknown:
+		return protocol.OutcomeUnknownPrefix
+	case NotApplied:
+		return protocol.NotAppliedPrefix
+	case Overloaded:
+		return protocol.OverloadedPrefix
+	case NotReady:
+		return protocol.NotReadyPrefix
+	case Unavailable:
+		return protocol.UnavailablePrefix
+	}
+	return ""
 }
 
 // Error implements error. It is the message alone: the status travels
@@ -251,8 +345,22 @@ func notFoundf(format string, args ...any) *Error {
 	return &Error{Status: protocol.Status_ACTOR_NOT_FOUND, Message: fmt.Sprintf(format, args...)}
 }
 
+// reasonf is an ERROR of reason r, its message starting with r's prefix.
+func reasonf(r Reason, format string, args ...any) *Error {
+	return &Error{Status: protocol.Status_ERROR, Reason: r, Message: r.prefix() + fmt.Sprintf(format, args...)}
+}
+
 // errClosed is returned by calls made once Close has begun.
-var errClosed = &Error{Status: protocol.Status_ERROR, Message: "runtime engine is closed"}
+var errClosed = reasonf(Unavailable, "the runtime is closed or closing; the call did not run")
+
+// reasonOf returns the Reason of err, Failed when it has none.
+func reasonOf(err error) Reason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return Failed
+}
 
 func isNotFound(err error) bool {
 	var e *Error

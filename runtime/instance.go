@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
@@ -52,15 +53,27 @@ func (s *savedState) equal(st *anypb.Any, tags map[string]string) bool {
 }
 
 func (i *instance) storeKey() state.Key {
-	id := i.c.def.id()
+	id := i.c.id
 	return state.Key{System: id.GetSystem(), Name: id.GetName(), Parent: id.GetParent()}
 }
 
 func (i *instance) handle(m *message) {
-	self := i.c.def.id()
+	self := i.c.id
+	if m.kind == msgInvoke && !m.stage.CompareAndSwap(stageQueued, stageRunning) {
+		// The caller gave up while the message waited in the mailbox,
+		// and has been told it did not run.
+		m.finish(result{self: self, err: notRun(i.c.key, m.req, context.Cause(m.ctx))})
+		return
+	}
 	if err := m.ctx.Err(); err != nil {
-		// The caller gave up while the message waited in the mailbox.
-		m.finish(result{self: self, err: errorf("invocation of actor %q abandoned: %v", self.GetName(), err)})
+		// The time ran out while the message waited in the mailbox, or
+		// the engine is closing and gave up waiting for it.
+		m.stage.Store(stageDropped)
+		if m.keep {
+			m.finish(result{self: self, err: i.c.e.keepForLater(m)})
+			return
+		}
+		m.finish(result{self: self, err: notRun(i.c.key, m.req, err)})
 		return
 	}
 	if !i.active {
@@ -78,9 +91,27 @@ func (i *instance) handle(m *message) {
 		i.mu.Unlock()
 		m.finish(result{self: self, state: st})
 	default:
-		resp, err := i.invoke(m.ctx, m.req)
+		resp, err := i.invoke(m.ctx, m.req, &m.stage)
+		if m.keep && reasonOf(err) == NotApplied {
+			// The engine is closing and cancelled the host call: nothing
+			// was applied, so the call can run again after the restart.
+			err = i.c.e.keepForLater(m)
+		}
 		m.finish(result{self: self, resp: resp, err: err})
 	}
+}
+
+// notRun is the error of an invocation dropped before it ran.
+func notRun(key actorKey, req *protocol.InvocationRequest, cause error) *Error {
+	return reasonf(NotApplied, "actor %q action %q: the time limit passed (%v) while the call waited in the actor's mailbox; it did not run",
+		key.name, req.GetActionName(), cause)
+}
+
+// notApplied is the error of an invocation whose host call had not
+// answered when its time ran out; its reply, if one comes, is dropped.
+func notApplied(key actorKey, req *protocol.InvocationRequest, cause error) *Error {
+	return reasonf(NotApplied, "actor %q action %q: the host call had not answered when the time limit passed (%v); nothing was applied",
+		key.name, req.GetActionName(), cause)
 }
 
 // activate loads the state and runs the init action (docs/protocol.md §7.1).
@@ -114,10 +145,15 @@ func (i *instance) load() loaded {
 	if !d.stateful {
 		return l
 	}
-	e.mu.Lock()
-	restore, ok := e.pendingRev[d.key]
-	delete(e.pendingRev, d.key) // a spawn revision is restored once
-	e.mu.Unlock()
+	var restore int64
+	if i.c.instance {
+		e.mu.Lock()
+		if s := e.instances[i.c.key]; s != nil {
+			restore = s.revision
+			s.revision = 0 // a spawn revision is restored once
+		}
+		e.mu.Unlock()
+	}
 	key := i.storeKey()
 	latest, err := e.store.Load(e.base, key)
 	switch {
@@ -125,13 +161,13 @@ func (i *instance) load() loaded {
 		l.state, l.tags, l.revision = recordState(latest), latest.Tags, latest.Revision
 		l.saved, l.hasSaved = savedState{latest.TypeURL, latest.Data, latest.Tags}, true
 	case !errors.Is(err, state.ErrNotFound):
-		e.log.Error("loading state failed; running on the registered state, which will not be saved", zap.Stringer("actor", d.key), zap.Error(err))
+		e.log.Error("loading state failed; running on the registered state, which will not be saved", zap.Stringer("actor", i.c.key), zap.Error(err))
 		l.loadFailed = true
 	}
-	if ok && restore > 0 {
+	if restore > 0 {
 		rec, err := e.store.LoadRevision(e.base, key, restore)
 		if err != nil {
-			e.log.Error("restoring revision failed; using the latest state", zap.Stringer("actor", d.key), zap.Int64("revision", restore), zap.Error(err))
+			e.log.Error("restoring revision failed; using the latest state", zap.Stringer("actor", i.c.key), zap.Int64("revision", restore), zap.Error(err))
 		} else {
 			// Later saves continue after the latest revision, so the
 			// history is kept; hasSaved stays as it is, and the restored
@@ -150,7 +186,7 @@ func (i *instance) runInit(st *anypb.Any, tags map[string]string) {
 	if d.initAction == "" {
 		return
 	}
-	self := d.id()
+	self := i.c.id
 	inv := &protocol.ActorInvocation{
 		Actor:      self,
 		ActionName: d.initAction,
@@ -169,7 +205,7 @@ func (i *instance) runInit(st *anypb.Any, tags map[string]string) {
 		err = errors.New("reply has no updated_context")
 	}
 	if err != nil {
-		e.log.Error("init action failed", zap.Stringer("actor", d.key), zap.String("action", d.initAction), zap.Error(err))
+		e.log.Error("init action failed", zap.Stringer("actor", i.c.key), zap.String("action", d.initAction), zap.Error(err))
 		return
 	}
 	// Its payload and workflow are ignored, as by the real proxy.
@@ -180,20 +216,31 @@ func recordState(r state.Record) *anypb.Any {
 	return &anypb.Any{TypeUrl: r.TypeURL, Value: r.Data}
 }
 
-// invoke runs one invocation on the host and applies its reply.
-func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest) (*protocol.ActorInvocationResponse, error) {
+// invoke runs one invocation on the host and applies its reply, unless
+// stage shows that the caller stopped waiting first (see stageCommitted).
+func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest, stage *atomic.Int32) (*protocol.ActorInvocationResponse, error) {
 	d := i.c.def
-	self, action := d.id(), req.GetActionName()
+	self, action := i.c.id, req.GetActionName()
 	if d.builtinGet(action) {
 		return i.getReply(req), nil
 	}
 	if !d.accepts(action) {
 		// The instance may run an older definition than the one checked
 		// before delivery.
-		return nil, unknownAction(d, action)
+		return nil, unknownAction(i.c.key, d, action)
 	}
 	resp, err := i.c.e.host.Call(ctx, i.hostInvocation(req))
+	if cerr := ctx.Err(); cerr != nil || !stage.CompareAndSwap(stageRunning, stageCommitted) {
+		// The time ran out during the host call: whatever it answered,
+		// nothing is applied, as the caller has been or will be told.
+		stage.Store(stageDropped)
+		return nil, notApplied(i.c.key, req, context.Cause(ctx))
+	}
 	if err != nil {
+		var ov interface{ Overloaded() bool }
+		if errors.As(err, &ov) && ov.Overloaded() {
+			return nil, reasonf(Overloaded, "actor %q action %q: the host refused the call: %v", self.GetName(), action, err)
+		}
 		// No retry: the real proxy retries until request-timeout, which
 		// re-runs the action; failing at once is easier to reason about.
 		return nil, errorf("actor %q action %q: host call failed: %v", self.GetName(), action, err)
@@ -201,12 +248,20 @@ func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest) 
 	if resp.GetUpdatedContext() == nil {
 		return nil, errorf("actor %q action %q: invalid host reply: no updated_context", self.GetName(), action)
 	}
+	i.mu.Lock()
+	prevState, prevTags := i.state, i.tags
+	i.mu.Unlock()
 	i.apply(resp.GetUpdatedContext())
 	if resp.GetCheckpoint() && d.stateful {
 		// Saved before the caller gets the reply: that is the intent of
 		// the flag (the real proxy fails the call instead).
 		if err := i.persist(ctx); err != nil {
-			return nil, errorf("actor %q action %q: checkpoint failed: %v", self.GetName(), action, err)
+			// Undone, so that the failure the caller gets is the truth:
+			// nothing was applied.
+			i.mu.Lock()
+			i.state, i.tags = prevState, prevTags
+			i.mu.Unlock()
+			return nil, errorf("actor %q action %q: checkpoint failed, and the change was not applied: %v", self.GetName(), action, err)
 		}
 	}
 	return resp, nil
@@ -215,7 +270,7 @@ func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest) 
 // getReply answers a built-in get (docs/protocol.md §6.1): the state as
 // the payload, the state and tags unchanged.
 func (i *instance) getReply(req *protocol.InvocationRequest) *protocol.ActorInvocationResponse {
-	self := i.c.def.id()
+	self := i.c.id
 	st := i.state
 	if st == nil {
 		st = &anypb.Any{}
@@ -231,7 +286,7 @@ func (i *instance) getReply(req *protocol.InvocationRequest) *protocol.ActorInvo
 // hostInvocation is what the host receives for req: the payload as given,
 // the caller, the metadata, and the instance's state and tags.
 func (i *instance) hostInvocation(req *protocol.InvocationRequest) *protocol.ActorInvocation {
-	self := i.c.def.id()
+	self := i.c.id
 	inv := &protocol.ActorInvocation{
 		Actor:      self,
 		ActionName: req.GetActionName(),
@@ -255,12 +310,12 @@ func (i *instance) hostInvocation(req *protocol.InvocationRequest) *protocol.Act
 
 // unknownAction reports ACTOR_NOT_FOUND, where the real proxy says ERROR,
 // so that callers can tell a typo in an action name from a failure.
-func unknownAction(d *definition, action string) *Error {
+func unknownAction(key actorKey, d *definition, action string) *Error {
 	names := slices.Sorted(maps.Keys(d.actions))
 	if n := nearest.Name(action, names); n != "" {
-		return notFoundf("action %q not found for actor %q; did you mean %q?", action, d.key.name, n)
+		return notFoundf("action %q not found for actor %q; did you mean %q?", action, key.name, n)
 	}
-	return notFoundf("action %q not found for actor %q", action, d.key.name)
+	return notFoundf("action %q not found for actor %q", action, key.name)
 }
 
 // apply takes the host's updated context (docs/protocol.md §7.2): the
@@ -277,7 +332,7 @@ func (i *instance) apply(uc *protocol.Context) {
 	i.tags = uc.GetTags()
 	i.mu.Unlock()
 	if wiped {
-		i.c.e.warnTagsWiped(i.c.def.key)
+		i.c.e.warnTagsWiped(i.c.key)
 	}
 }
 

@@ -2,7 +2,10 @@ package runtime
 
 import (
 	"context"
+	"errors"
+	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -44,7 +47,7 @@ func (e *Engine) Invoke(ctx context.Context, req *protocol.InvocationRequest) (*
 // invoke checks req, then queues it on its actor the way its flags ask:
 // scheduled, async, or sync with the workflow of the reply.
 func (e *Engine) invoke(ctx context.Context, req *protocol.InvocationRequest, c call) (*protocol.InvocationResponse, error) {
-	key, timeout, err := e.resolve(req)
+	key, timeout, err := e.resolve(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +64,7 @@ func (e *Engine) invoke(ctx context.Context, req *protocol.InvocationRequest, c 
 // resolve returns the registry key of req's actor and the timeout its
 // metadata sets for a sync call (0 for none). It spawns the actor first
 // when req names a register_ref, and fails for an unknown actor or action.
-func (e *Engine) resolve(req *protocol.InvocationRequest) (actorKey, time.Duration, error) {
+func (e *Engine) resolve(ctx context.Context, req *protocol.InvocationRequest) (actorKey, time.Duration, error) {
 	key, err := e.target(req)
 	if err != nil {
 		return actorKey{}, 0, err
@@ -70,19 +73,38 @@ func (e *Engine) resolve(req *protocol.InvocationRequest) (actorKey, time.Durati
 	if err != nil {
 		return actorKey{}, 0, err
 	}
+	var wait *graceWait
+	for {
+		changed := e.registryChange()
+		err := e.resolveOnce(key, req)
+		if err == nil || !isNotFound(err) {
+			return key, timeout, err
+		}
+		if wait == nil {
+			wait = e.newGraceWait(ctx, timeout)
+		}
+		if err := wait.wait(changed, key, err); err != nil {
+			return actorKey{}, 0, err
+		}
+	}
+}
+
+// resolveOnce spawns key for req's register_ref, if any, and checks that
+// key stands for an actor that accepts req's action.
+func (e *Engine) resolveOnce(key actorKey, req *protocol.InvocationRequest) error {
 	if ref := req.GetRegisterRef(); ref != "" {
 		if err := e.spawnRef(key, ref); err != nil {
-			return actorKey{}, 0, err
+			return err
 		}
 	}
 	d, err := e.definition(key)
 	if err != nil {
-		return actorKey{}, 0, err
+		return err
 	}
 	if !d.accepts(req.GetActionName()) {
-		return actorKey{}, 0, unknownAction(d, req.GetActionName())
+		return unknownAction(key, d, req.GetActionName())
 	}
-	return key, timeout, nil
+	return nil
 }
 
 // invokeScheduled stores req for its time and answers at once
@@ -98,23 +120,55 @@ func (e *Engine) invokeScheduled(ctx context.Context, key actorKey, req *protoco
 	return okResponse(req), nil
 }
 
-// invokeAsync queues req and answers once it is queued.
+// invokeAsync queues req and answers once it is queued. Its payload
+// counts against MaxAsyncBytes until it has been handled.
 func (e *Engine) invokeAsync(key actorKey, req *protocol.InvocationRequest, c call) (*protocol.InvocationResponse, error) {
-	m := &message{kind: msgInvoke, ctx: e.base, req: req, after: e.afterAsync(key, req, c)}
+	size := int64(len(req.GetValue().GetValue()))
+	if !e.reserveAsync(size) {
+		return nil, reasonf(Overloaded, "async invocations holding %d bytes are waiting, the limit; the call to actor %q was refused, retry later",
+			e.maxAsyncBytes, key.name)
+	}
+	// Timer ticks and scheduled invocations (c.onDone) are kept
+	// elsewhere; every other async call exists only in the mailbox.
+	m := &message{kind: msgInvoke, ctx: e.base, req: req, after: e.afterAsync(key, req, c, size), keep: c.onDone == nil}
 	if err := e.deliver(key, m); err != nil {
+		e.releaseAsync(size)
 		return nil, err
 	}
 	return okResponse(req), nil
 }
 
+// reserveAsync counts n more bytes of async payloads, or reports false
+// when that would pass MaxAsyncBytes.
+func (e *Engine) reserveAsync(n int64) bool {
+	if e.maxAsyncBytes < 0 {
+		return true
+	}
+	if e.asyncBytes.Add(n) > e.maxAsyncBytes && n > 0 {
+		e.asyncBytes.Add(-n)
+		return false
+	}
+	return true
+}
+
+func (e *Engine) releaseAsync(n int64) {
+	if e.maxAsyncBytes >= 0 {
+		e.asyncBytes.Add(-n)
+	}
+}
+
 // afterAsync returns what the worker runs once it has handled the async
 // invocation req: failures are logged, since nobody waits for them, and the
 // workflow starts.
-func (e *Engine) afterAsync(key actorKey, req *protocol.InvocationRequest, c call) func(result) {
+func (e *Engine) afterAsync(key actorKey, req *protocol.InvocationRequest, c call, size int64) func(result) {
 	return func(r result) {
-		if r.err != nil {
+		e.releaseAsync(size)
+		switch {
+		case errors.Is(r.err, errKept):
+			e.log.Info("async invocation kept for the next start", zap.Stringer("actor", key), zap.String("action", req.GetActionName()))
+		case r.err != nil:
 			e.log.Error("async invocation failed", zap.Stringer("actor", key), zap.String("action", req.GetActionName()), zap.Error(r.err))
-		} else if r.resp.GetWorkflow() != nil {
+		case r.resp.GetWorkflow() != nil:
 			// Off the worker: routing may need this very actor.
 			if !e.goTracked(func() { e.runAsyncWorkflow(req, r, c.hops) }) {
 				e.log.Warn("workflow dropped: engine closing", zap.Stringer("actor", key))
@@ -157,23 +211,44 @@ func (e *Engine) await(ctx context.Context, key actorKey, req *protocol.Invocati
 	case <-m.done:
 		return m.res, m.res.err
 	case <-ctx.Done():
-		return result{}, errorf("invocation of actor %q action %q: %v", key.name, req.GetActionName(), ctx.Err())
 	}
+	cause := context.Cause(ctx)
+	switch {
+	case m.stage.CompareAndSwap(stageQueued, stageDropped):
+		return result{}, notRun(key, req, cause)
+	case m.stage.CompareAndSwap(stageRunning, stageDropped):
+		return result{}, notApplied(key, req, cause)
+	}
+	// Committed, or dropped by the worker itself: either way the worker
+	// is about to answer, and its answer is the truth.
+	<-m.done
+	return m.res, m.res.err
 }
 
 // route runs next, the invocation that req's pipe or forward asks for, and
 // answers req with its reply (docs/protocol.md §9.5). hops counts the pipes and forwards before req.
 func (e *Engine) route(ctx context.Context, req, next *protocol.InvocationRequest, hops int) (*protocol.InvocationResponse, error) {
 	if hops >= maxHops {
-		return nil, errorf("actor %q: more than %d pipe/forward hops; is there a routing loop?", req.GetActor().GetId().GetName(), maxHops)
+		return nil, partial(req, next, errorf("more than %d pipe/forward hops; is there a routing loop?", maxHops))
 	}
 	res, err := e.invoke(ctx, next, call{hops: hops + 1})
 	if err != nil {
-		return nil, err
+		return nil, partial(req, next, err)
 	}
 	out := okResponse(req)
 	out.Payload = res.GetPayload()
 	return out, nil
+}
+
+// partial is the error of a pipe or forward that failed after req's actor
+// had applied its change: the chain as a whole was partly applied, so a
+// caller must not retry it as if nothing had happened.
+func partial(req, next *protocol.InvocationRequest, err error) error {
+	if reasonOf(err) == OutcomeUnknown {
+		return err // already says so, further down the chain
+	}
+	return reasonf(OutcomeUnknown, "actor %q applied action %q, then its pipe or forward to actor %q action %q failed: %v",
+		req.GetActor().GetId().GetName(), req.GetActionName(), next.GetActor().GetId().GetName(), next.GetActionName(), err)
 }
 
 // replyResponse answers req with the payload of resp, the host's reply.
@@ -250,11 +325,22 @@ func requestTimeout(md map[string]string) (time.Duration, error) {
 		return 0, nil
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil && errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(v, "-") {
+		n, err = math.MaxInt64, nil // too large for int64: no limit, as below
+	}
 	if err != nil || n <= 0 {
 		return 0, errorf("metadata %s=%q: want a positive integer number of milliseconds", protocol.RequestTimeoutKey, v)
 	}
+	if n > maxTimeoutMS {
+		// Longer than a time.Duration holds (about 292 years): that is
+		// no limit, and must not wrap into a negative one.
+		return 0, nil
+	}
 	return ms(n), nil
 }
+
+// maxTimeoutMS is the longest request-timeout a time.Duration holds.
+const maxTimeoutMS = math.MaxInt64 / int64(time.Millisecond)
 
 // sideEffects starts each effect's invocation detached, with the source's
 // metadata merged under the effect's own (docs/protocol.md §9.4).
@@ -295,9 +381,24 @@ func (e *Engine) State(ctx context.Context, id *protocol.ActorId) (*protocol.Act
 	if id.GetName() == "" {
 		return nil, errorf("state: actor id has no name")
 	}
+	key := actorKey{name: id.GetName(), system: sys}
 	m := &message{kind: msgRead, ctx: ctx, done: make(chan struct{})}
-	if err := e.deliver(actorKey{name: id.GetName(), system: sys}, m); err != nil {
-		return nil, err
+	var wait *graceWait
+	for {
+		changed := e.registryChange()
+		err := e.deliver(key, m)
+		if err == nil {
+			break
+		}
+		if !isNotFound(err) {
+			return nil, err
+		}
+		if wait == nil {
+			wait = e.newGraceWait(ctx, 0)
+		}
+		if err := wait.wait(changed, key, err); err != nil {
+			return nil, err
+		}
 	}
 	select {
 	case <-m.done:

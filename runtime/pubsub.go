@@ -16,28 +16,29 @@ type subscriber struct {
 	action string
 }
 
-// subscribeLocked makes d's channels the subscriptions of d.key. Like the
-// real proxy's, subscriptions start at activation and outlive it: a
-// broadcast reaches a deactivated subscriber and activates it again. Unlike
-// the real proxy's, they are per (topic, action), and those that a
-// re-registration dropped end at the next activation.
-func (e *Engine) subscribeLocked(d *definition) {
-	old := e.subscribed[d.key]
+// subscribeLocked makes d's channels the subscriptions of key, whose id is
+// id. Like the real proxy's, subscriptions start at activation and outlive
+// it: a broadcast reaches a deactivated subscriber and activates it again;
+// spawned instances are the exception, whose subscriptions end when they
+// deactivate. Unlike the real proxy's, they are per (topic, action), and
+// those that a re-registration dropped end at the next activation.
+func (e *Engine) subscribeLocked(key actorKey, id *protocol.ActorId, d *definition) {
+	old := e.subscribed[key]
 	for _, s := range old {
 		if !slices.Contains(d.channels, s) {
-			e.unsubscribeLocked(d.key, s)
+			e.unsubscribeLocked(key, s)
 		}
 	}
 	for _, s := range d.channels {
 		if !slices.Contains(old, s) {
-			e.topics[s.topic] = append(e.topics[s.topic], subscriber{key: d.key, id: d.id(), action: s.action})
+			e.topics[s.topic] = append(e.topics[s.topic], subscriber{key: key, id: id, action: s.action})
 		}
 	}
 	if len(d.channels) == 0 {
-		delete(e.subscribed, d.key)
+		delete(e.subscribed, key)
 		return
 	}
-	e.subscribed[d.key] = d.channels
+	e.subscribed[key] = d.channels
 }
 
 // unsubscribeLocked removes one subscription of actor. It builds a new

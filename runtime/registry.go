@@ -46,8 +46,6 @@ type definition struct {
 	idleAfter     time.Duration  // 0: never deactivate
 
 	poolMin, poolMax int // 0, 1 unless POOLED
-
-	template *definition // for spawned instances: what they were copied from
 }
 
 type timerSpec struct {
@@ -246,19 +244,13 @@ func (d *definition) readChannels() error {
 	return nil
 }
 
-// spawn returns the definition of an instance of template d named id.Name.
-func (d *definition) spawn(id *protocol.ActorId) *definition {
-	a := proto.CloneOf(d.actor)
-	a.Id = &protocol.ActorId{Name: id.GetName(), System: id.GetSystem(), Parent: d.key.name}
-	a.Settings.Kind = protocol.Kind_UNNAMED
-	n, err := newDefinition(a)
-	if err != nil {
-		// Unreachable: the template passed the same checks and the copy
-		// differs only in its id and kind.
-		panic(fmt.Sprintf("runtime: spawning %q from %q: %v", id.GetName(), d.key.name, err))
+// spawnable reports why d cannot be spawned from, or "" when it can: only
+// UNNAMED actors are templates, as in the real proxy.
+func (d *definition) spawnable() string {
+	if k := d.actor.GetSettings().GetKind(); k != protocol.Kind_UNNAMED {
+		return fmt.Sprintf("actor %q is %v, and only UNNAMED actors can be spawned from", d.key.name, k)
 	}
-	n.template = d
-	return n
+	return ""
 }
 
 // Register adds or replaces the actors of req, all or none. Activated actors
@@ -324,15 +316,25 @@ func (e *Engine) install(defs []*definition) (eager []actorKey) {
 	defer e.mu.Unlock()
 	for _, d := range defs {
 		e.defs[d.key] = d
-		// A re-registered actor starts with no spawn options, as in the
-		// real proxy, which replaces the whole entry.
-		delete(e.pendingRev, d.key)
+		// A registered actor takes the place of an instance spawned under
+		// its name, spawn options included, as in the real proxy, which
+		// replaces the whole entry.
+		delete(e.instances, d.key)
 		if d.eager {
 			eager = append(eager, d.key)
 		}
 	}
-	e.registryGen++
+	e.registered = true
+	e.registryChangedLocked()
 	return eager
+}
+
+// registryChangedLocked counts a change to the registry and wakes the
+// invocations waiting for one.
+func (e *Engine) registryChangedLocked() {
+	e.registryGen++
+	close(e.regChanged)
+	e.regChanged = make(chan struct{})
 }
 
 // activateInBackground activates the actors of keys, one after the other,
@@ -353,9 +355,14 @@ func (e *Engine) activateInBackground(keys []actorKey) {
 }
 
 // Spawn registers instances of UNNAMED templates, all or none: each
-// ActorId{name, system, parent} becomes a copy of the template registered as
-// (parent, system). Nothing is activated. A revision > 0 is restored at the
-// instance's next activation.
+// ActorId{name, system, parent} becomes an instance of the template
+// registered as (parent, system), sharing its definition. Nothing is
+// activated. A revision > 0 is restored at the instance's next activation.
+//
+// A spawn never takes the place of a registered actor, nor of an instance
+// of another template: such a request is refused and changes nothing.
+// Spawning an instance again from its own template replaces its spawn
+// options (the revision).
 func (e *Engine) Spawn(ctx context.Context, req *protocol.SpawnRequest, revision int64) (*protocol.SpawnResponse, error) {
 	if !e.enter() {
 		return nil, errClosed
@@ -364,33 +371,52 @@ func (e *Engine) Spawn(ctx context.Context, req *protocol.SpawnRequest, revision
 	if revision < 0 {
 		return nil, errorf("spawn: revision %d is negative", revision)
 	}
-	e.mu.Lock()
-	defs := make([]*definition, 0, len(req.GetActors()))
-	for _, id := range req.GetActors() {
-		tmpl, err := e.templateLocked(id)
-		if err != nil {
-			e.mu.Unlock()
-			return nil, err
-		}
-		defs = append(defs, tmpl.spawn(id))
+	if err := e.spawnAll(req.GetActors(), revision); err != nil {
+		return nil, err
 	}
-	for _, d := range defs {
-		e.defs[d.key] = d
-		// Spawning again replaces the instance's options, revision
-		// included. Only stateful instances restore one, and only they
-		// consume it at activation.
-		if revision > 0 && d.stateful {
-			e.pendingRev[d.key] = revision
-		} else {
-			delete(e.pendingRev, d.key)
-		}
-	}
-	e.registryGen++
-	e.mu.Unlock()
 	e.retryParked()
 	return &protocol.SpawnResponse{Status: okStatus("Accepted")}, nil
 }
 
+// spawnAll checks every id, then spawns them all, or none.
+func (e *Engine) spawnAll(ids []*protocol.ActorId, revision int64) error {
+	keys := make([]actorKey, len(ids))
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, id := range ids {
+		tmpl, err := e.templateLocked(id)
+		if err != nil {
+			return err
+		}
+		keys[i] = actorKey{name: id.GetName(), system: id.GetSystem()}
+		if err := e.spawnableLocked(keys[i], tmpl); err != nil {
+			return err
+		}
+	}
+	// Within one request too, a name has one parent.
+	parents := make(map[actorKey]string, len(ids))
+	for i, id := range ids {
+		if p, ok := parents[keys[i]]; ok && p != id.GetParent() {
+			return errorf("spawn %q: the request spawns it from both %q and %q", id.GetName(), p, id.GetParent())
+		}
+		parents[keys[i]] = id.GetParent()
+	}
+	now := e.clock.Now()
+	for i, id := range ids {
+		tmpl := e.defs[actorKey{name: id.GetParent(), system: id.GetSystem()}]
+		rev := int64(0)
+		// Only stateful instances restore a revision, at activation.
+		if tmpl.stateful {
+			rev = revision
+		}
+		e.instances[keys[i]] = &spawned{parent: tmpl.key.name, revision: rev, since: now}
+		e.armSweepLocked(tmpl, now)
+	}
+	e.registryChangedLocked()
+	return nil
+}
+
+// templateLocked returns the template that id asks to be spawned from.
 func (e *Engine) templateLocked(id *protocol.ActorId) (*definition, error) {
 	if id.GetName() == "" || id.GetSystem() == "" || id.GetParent() == "" {
 		return nil, errorf("spawn: actor id %v needs a name, a system and a parent", id)
@@ -399,12 +425,30 @@ func (e *Engine) templateLocked(id *protocol.ActorId) (*definition, error) {
 	if tmpl == nil {
 		return nil, notFoundf("spawn %q: parent actor %q not found in system %q", id.GetName(), id.GetParent(), id.GetSystem())
 	}
+	if why := tmpl.spawnable(); why != "" {
+		return nil, errorf("spawn %q: %s", id.GetName(), why)
+	}
 	return tmpl, nil
 }
 
+// spawnableLocked refuses to spawn key from tmpl where that would take the
+// place of another actor: a registered one, or an instance of another
+// template. Either would change which actor, and which stored state, the
+// name stands for.
+func (e *Engine) spawnableLocked(key actorKey, tmpl *definition) error {
+	if _, ok := e.defs[key]; ok {
+		return errorf("spawn %q from %q: a registered actor has that name, and a spawn never replaces one; choose another instance name", key.name, tmpl.key.name)
+	}
+	if cur := e.instances[key]; cur != nil && cur.parent != tmpl.key.name {
+		return errorf("spawn %q from %q: it is already an instance of %q; choose another instance name", key.name, tmpl.key.name, cur.parent)
+	}
+	return nil
+}
+
 // spawnRef spawns key from parent for an invocation's register_ref. Unlike
-// Spawn it keeps an instance already spawned from the same template as is,
-// so a revision given to an earlier Spawn is not lost.
+// Spawn it keeps an instance already spawned from the same template as it
+// is, so that a revision given to an earlier Spawn is not lost. Like
+// Spawn, it never takes the place of another actor.
 func (e *Engine) spawnRef(key actorKey, parent string) error {
 	id := &protocol.ActorId{Name: key.name, System: key.system, Parent: parent}
 	e.mu.Lock()
@@ -413,20 +457,51 @@ func (e *Engine) spawnRef(key actorKey, parent string) error {
 	if err != nil {
 		return err
 	}
-	if cur := e.defs[key]; cur != nil && cur.template == tmpl {
-		return nil
+	if err := e.spawnableLocked(key, tmpl); err != nil {
+		return err
 	}
-	e.defs[key] = tmpl.spawn(id)
+	if e.instances[key] == nil {
+		now := e.clock.Now()
+		e.instances[key] = &spawned{parent: parent, since: now}
+		e.armSweepLocked(tmpl, now)
+	}
 	return nil
 }
 
-// definition returns the current definition registered under key.
+// target is what a registry key stands for: the definition to activate it
+// with, and its id.
+type target struct {
+	def *definition
+	id  *protocol.ActorId
+	// instance: a spawned instance, which shares its template's definition
+	// and is forgotten when it deactivates.
+	instance bool
+}
+
+// lookupLocked returns what key stands for: a registered actor, or an
+// instance spawned from a template that is still registered and UNNAMED.
+func (e *Engine) lookupLocked(key actorKey) (target, error) {
+	if d := e.defs[key]; d != nil {
+		return target{def: d, id: d.id()}, nil
+	}
+	s := e.instances[key]
+	if s == nil {
+		return target{}, notFoundf("actor %q not found in system %q", key.name, key.system)
+	}
+	tmpl := e.defs[actorKey{name: s.parent, system: key.system}]
+	if tmpl == nil {
+		return target{}, notFoundf("actor %q: its template %q is no longer registered in system %q", key.name, s.parent, key.system)
+	}
+	if why := tmpl.spawnable(); why != "" {
+		return target{}, errorf("actor %q is an instance of %q, but %s", key.name, s.parent, why)
+	}
+	return target{def: tmpl, id: &protocol.ActorId{Name: key.name, System: key.system, Parent: s.parent}, instance: true}, nil
+}
+
+// definition returns the definition that key is activated with.
 func (e *Engine) definition(key actorKey) (*definition, error) {
 	e.mu.Lock()
-	d := e.defs[key]
+	t, err := e.lookupLocked(key)
 	e.mu.Unlock()
-	if d == nil {
-		return nil, notFoundf("actor %q not found in system %q", key.name, key.system)
-	}
-	return d, nil
+	return t.def, err
 }

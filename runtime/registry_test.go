@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"maps"
 	"testing"
 	"time"
 
@@ -288,7 +287,12 @@ func TestSpawnRevisionNotKept(t *testing.T) {
 	v.invoke(req("i1", "hi", nil))
 	v.register(newActor("i2", stateful, actions("hi")))
 	v.e.mu.Lock()
-	pending := maps.Clone(v.e.pendingRev)
+	pending := map[actorKey]int64{}
+	for k, s := range v.e.instances {
+		if s.revision != 0 {
+			pending[k] = s.revision
+		}
+	}
 	v.e.mu.Unlock()
 	if len(pending) != 0 {
 		t.Errorf("revisions still pending: %v", pending)

@@ -122,7 +122,7 @@ func (e *Engine) fire(entry *scheduledEntry) {
 	case err == nil:
 	case errors.Is(err, errClosed):
 		// Left in the store for the next engine.
-	case isNotFound(err):
+	case isNotFound(err), reasonOf(err) == NotReady:
 		if testHookPark != nil {
 			testHookPark()
 		}
@@ -138,11 +138,29 @@ func (e *Engine) fire(entry *scheduledEntry) {
 			return
 		}
 		log.Info("scheduled invocation waits for its actor to be registered")
+	case reasonOf(err) == Overloaded:
+		// Refused before it ran: try again in a moment rather than drop it.
+		log.Warn("scheduled invocation refused for now, retrying in a second", zap.Error(err))
+		e.mu.Lock()
+		if !e.closed.Load() && e.scheduled[entry.s.ID] == entry {
+			entry.timer = e.clock.AfterFunc(overloadRetry, func() {
+				if !e.enter() {
+					return
+				}
+				defer e.wg.Done()
+				e.fire(entry)
+			})
+		}
+		e.mu.Unlock()
 	default:
 		log.Error("dropping scheduled invocation", zap.Error(err))
 		e.forget(entry)
 	}
 }
+
+// overloadRetry is how long a scheduled invocation refused as overloaded
+// waits before it tries again.
+const overloadRetry = time.Second
 
 func (e *Engine) forget(entry *scheduledEntry) {
 	e.mu.Lock()
@@ -172,4 +190,29 @@ func (e *Engine) retryParked() {
 	for _, s := range parked {
 		e.goTracked(func() { e.fire(s) })
 	}
+}
+
+// errKept is the result of an async invocation that the engine closed
+// before running, and stored for the next engine instead.
+var errKept = reasonf(Unavailable, "the runtime closed before the call ran; it is stored and runs after the restart")
+
+// keepForLater stores the async invocation of m as a scheduled invocation
+// due at once, which the next engine on the same store runs: acknowledged
+// async work survives a stop that could not wait for it. It returns
+// errKept, or the error that made it fail, in which case the call is lost
+// and the loss logged.
+func (e *Engine) keepForLater(m *message) error {
+	r := proto.CloneOf(m.req)
+	r.ScheduledTo = 0
+	r.Async = true
+	b, err := proto.Marshal(r)
+	if err == nil {
+		err = e.store.PutScheduled(context.WithoutCancel(m.ctx), state.Scheduled{ID: rand.Text(), At: e.clock.Now(), Request: b})
+	}
+	if err != nil {
+		e.log.Error("an acknowledged async invocation is lost: the runtime closed before it ran, and storing it failed",
+			zap.String("actor", m.req.GetActor().GetId().GetName()), zap.String("action", m.req.GetActionName()), zap.Error(err))
+		return errorf("storing the call for after the restart failed: %v", err)
+	}
+	return errKept
 }

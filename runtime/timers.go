@@ -26,13 +26,13 @@ type fixedTimer struct {
 	pending bool
 }
 
-// startTimersLocked makes the running timers of d.key those d declares. It
-// keeps the ones already running, so that reactivating an actor neither
-// restarts nor doubles them, starts the missing ones, and stops those that
-// a re-registration dropped or changed.
-func (e *Engine) startTimersLocked(d *definition) {
+// startTimersLocked makes the running timers of key, whose id is id, those
+// d declares. It keeps the ones already running, so that reactivating an
+// actor neither restarts nor doubles them, starts the missing ones, and
+// stops those that a re-registration dropped or changed.
+func (e *Engine) startTimersLocked(key actorKey, id *protocol.ActorId, d *definition) {
 	var running []*fixedTimer
-	for _, t := range e.timers[d.key] {
+	for _, t := range e.timers[key] {
 		if slices.Contains(d.timers, t.spec) {
 			running = append(running, t)
 		} else {
@@ -43,15 +43,15 @@ func (e *Engine) startTimersLocked(d *definition) {
 		if slices.ContainsFunc(running, func(t *fixedTimer) bool { return t.spec == ts }) {
 			continue
 		}
-		t := &fixedTimer{actor: d.key, spec: ts, id: d.id(), next: e.clock.Now().Add(ts.period)}
+		t := &fixedTimer{actor: key, spec: ts, id: id, next: e.clock.Now().Add(ts.period)}
 		t.timer = e.clock.AfterFunc(ts.period, func() { e.tick(t) })
 		running = append(running, t)
 	}
 	if len(running) == 0 {
-		delete(e.timers, d.key)
+		delete(e.timers, key)
 		return
 	}
-	e.timers[d.key] = running
+	e.timers[key] = running
 }
 
 func (e *Engine) tick(t *fixedTimer) {

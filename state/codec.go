@@ -34,9 +34,10 @@ const (
 
 // Field numbers of a scheduled invocation. Its ID is the database key.
 const (
-	schedAtSec   protowire.Number = 1
-	schedAtNanos protowire.Number = 2
-	schedRequest protowire.Number = 3
+	schedAtSec         protowire.Number = 1
+	schedAtNanos       protowire.Number = 2
+	schedRequest       protowire.Number = 3 // plaintext request
+	schedSealedRequest protowire.Number = 4 // nonce || AES-GCM ciphertext of the request
 )
 
 // errCorrupt marks values that cannot be decoded. The decoders' errors
@@ -167,11 +168,16 @@ func decodeTag(b []byte) (key, value string, err error) {
 }
 
 // encodeScheduled encodes s without its ID, which is the database key.
-func encodeScheduled(s Scheduled) []byte {
+// When sealed is true, s.Request already holds the encrypted request.
+func encodeScheduled(s Scheduled, sealed bool) []byte {
 	b := make([]byte, 0, 1+24+len(s.Request))
 	b = append(b, formatVersion)
 	b = appendTime(b, schedAtSec, schedAtNanos, s.At)
-	b = protowire.AppendTag(b, schedRequest, protowire.BytesType)
+	field := schedRequest
+	if sealed {
+		field = schedSealedRequest
+	}
+	b = protowire.AppendTag(b, field, protowire.BytesType)
 	b = protowire.AppendBytes(b, s.Request)
 	return b
 }
@@ -179,9 +185,25 @@ func encodeScheduled(s Scheduled) []byte {
 // decodeScheduled decodes a value written by encodeScheduled. The result
 // shares no memory with b.
 func decodeScheduled(id string, b []byte) (Scheduled, error) {
+	s, sealed, err := decodeScheduledSealed(id, b)
+	if err == nil && sealed {
+		err = corrupt("the request is encrypted")
+	}
+	return s, err
+}
+
+// decodeScheduledSealed is decodeScheduled that also reports whether
+// s.Request is still encrypted.
+func decodeScheduledSealed(id string, b []byte) (s Scheduled, sealed bool, err error) {
+	s, sealed, err = decodeScheduledFields(id, b)
+	return s, sealed, err
+}
+
+func decodeScheduledFields(id string, b []byte) (Scheduled, bool, error) {
+	sealed := false
 	b, err := checkVersion(b)
 	if err != nil {
-		return Scheduled{}, err
+		return Scheduled{}, false, err
 	}
 	s := Scheduled{ID: id}
 	var sec, nanos uint64
@@ -195,20 +217,21 @@ func decodeScheduled(id string, b []byte) (Scheduled, error) {
 			v, n, err := consumeVarint(num, typ, b)
 			nanos = v
 			return n, err
-		case schedRequest:
+		case schedRequest, schedSealedRequest:
 			v, n, err := consumeBytes(num, typ, b)
 			s.Request = bytes.Clone(v)
+			sealed = num == schedSealedRequest
 			return n, err
 		}
 		return skipField(num, typ, b)
 	})
 	if err != nil {
-		return Scheduled{}, err
+		return Scheduled{}, false, err
 	}
 	if s.At, err = decodeTime(sec, nanos); err != nil {
-		return Scheduled{}, err
+		return Scheduled{}, false, err
 	}
-	return s, nil
+	return s, sealed, nil
 }
 
 // appendTime stores t as seconds and nanoseconds, like

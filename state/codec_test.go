@@ -102,7 +102,7 @@ func TestScheduledRoundTrip(t *testing.T) {
 		{ID: "a", At: time.Date(2026, 5, 1, 0, 0, 0, 999, time.UTC), Request: []byte("req")},
 		{ID: "zero"},
 	} {
-		got, err := decodeScheduled(s.ID, encodeScheduled(s))
+		got, err := decodeScheduled(s.ID, encodeScheduled(s, false))
 		if err != nil {
 			t.Fatalf("decodeScheduled: %v", err)
 		}
@@ -172,14 +172,14 @@ func FuzzDecodeRecord(f *testing.F) {
 // FuzzDecodeScheduled checks that the scheduled-invocation decoder survives
 // any bytes.
 func FuzzDecodeScheduled(f *testing.F) {
-	f.Add(encodeScheduled(Scheduled{ID: "a", At: time.Unix(1, 2), Request: []byte("r")}))
+	f.Add(encodeScheduled(Scheduled{ID: "a", At: time.Unix(1, 2), Request: []byte("r")}, false))
 	f.Add([]byte{formatVersion, 0x1a, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := decodeScheduled("id", b)
 		if err != nil {
 			return
 		}
-		again, err := decodeScheduled("id", encodeScheduled(s))
+		again, err := decodeScheduled("id", encodeScheduled(s, false))
 		if err != nil || !again.At.Equal(s.At) || !bytes.Equal(again.Request, s.Request) {
 			t.Fatalf("round trip of %+v = %+v, %v", s, again, err)
 		}

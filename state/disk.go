@@ -53,6 +53,24 @@ type Option func(*options)
 type options struct {
 	key         []byte
 	lockTimeout time.Duration
+	keep        int64
+}
+
+// DefaultKeepRevisions is how many revisions of each actor the on-disk
+// store keeps when WithKeepRevisions does not say.
+const DefaultKeepRevisions = 100
+
+// WithKeepRevisions keeps the last n revisions of each actor's state and
+// deletes older ones as new ones are saved (default
+// DefaultKeepRevisions); n < 0 keeps every revision. The space of deleted
+// revisions is reused by later saves; Compact gives it back to the file
+// system.
+func WithKeepRevisions(n int) Option {
+	return func(o *options) {
+		if n != 0 {
+			o.keep = int64(n)
+		}
+	}
 }
 
 // WithKey encrypts the state data at rest with AES-256-GCM under key, which
@@ -77,11 +95,17 @@ func withLockTimeout(d time.Duration) Option {
 // revision of every actor is kept. Only one process can open a database at
 // a time.
 type Disk struct {
-	db     *bolt.DB
-	path   string
-	aead   cipher.AEAD // nil when the data is not encrypted
-	closed atomic.Bool
+	db       *bolt.DB
+	path     string
+	aead     cipher.AEAD // nil when the data is not encrypted
+	keep     int64       // revisions kept per actor; < 0 all
+	warnings []string
+	closed   atomic.Bool
 }
+
+// Warnings returns what Open found wrong and put right, such as a data
+// directory other users could read, for the caller to log.
+func (d *Disk) Warnings() []string { return d.warnings }
 
 var _ Store = (*Disk)(nil)
 
@@ -89,7 +113,7 @@ var _ Store = (*Disk)(nil)
 // database file (mode 0600) if needed, since actor state may be private.
 // It fails if another process has the database open.
 func Open(dir string, opts ...Option) (*Disk, error) {
-	o := options{lockTimeout: time.Second}
+	o := options{lockTimeout: time.Second, keep: DefaultKeepRevisions}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -107,6 +131,10 @@ func Open(dir string, opts ...Option) (*Disk, error) {
 		return nil, fmt.Errorf("state: create data directory: %w", err)
 	}
 	path := filepath.Join(dir, dbFileName)
+	warnings, err := tighten(dir, path)
+	if err != nil {
+		return nil, err
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.lockTimeout})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("state: another spawn runtime is using %s (its lock was not released within %v); stop that process or set %s to another directory", path, o.lockTimeout, protocol.EnvDataDir)
@@ -114,7 +142,7 @@ func Open(dir string, opts ...Option) (*Disk, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", path, err)
 	}
-	d := &Disk{db: db, path: path, aead: aead}
+	d := &Disk{db: db, path: path, aead: aead, keep: o.keep, warnings: warnings}
 	err = db.Update(d.init)
 	if err == nil {
 		// bbolt syncs the file, never the directory entry that names it:
@@ -129,6 +157,33 @@ func Open(dir string, opts ...Option) (*Disk, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// tighten makes the data directory and the database file private to their
+// owner, as Open creates them, when they already exist with looser
+// permissions: actor state is the users' data. It returns what it changed.
+func tighten(dir, path string) ([]string, error) {
+	var warnings []string
+	for _, f := range []struct {
+		path string
+		mode fs.FileMode
+	}{{dir, 0o700}, {path, 0o600}} {
+		fi, err := os.Stat(f.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("state: %w", err)
+		}
+		if runtime.GOOS == "windows" || fi.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(f.path, f.mode); err != nil {
+			return nil, fmt.Errorf("state: %s has mode %v, which lets other users read actor state, and it could not be made private: %w", f.path, fi.Mode().Perm(), err)
+		}
+		warnings = append(warnings, fmt.Sprintf("%s had mode %v, which let other users read actor state; it is now %v", f.path, fi.Mode().Perm(), f.mode))
+	}
+	return warnings, nil
 }
 
 // mkdirDurable is os.MkdirAll, followed by a sync of the parent of every
@@ -192,8 +247,13 @@ func (d *Disk) init(tx *bolt.Tx) error {
 	check := meta.Get(metaKeyCheck)
 	switch {
 	case check == nil && d.aead != nil:
-		// Records saved before a key was set stay readable: enabling
-		// encryption on an existing database must not lose its state.
+		// A key on a store that holds plaintext would leave that plaintext
+		// in the file while claiming encryption: refuse, and say how to
+		// encrypt it.
+		if hasPlaintext(tx) {
+			return fmt.Errorf("state: %s holds unencrypted state, and %s is set; encrypt it first with `spawn store encrypt -data-dir %s` (which reads the key from %s), or unset %s",
+				d.path, protocol.EnvStateKey, filepath.Dir(d.path), protocol.EnvStateKey, protocol.EnvStateKey)
+		}
 		if err := meta.Put(metaKeyCheck, seal(d.aead, keyCheckPlaintext, keyCheckAD)); err != nil {
 			return fmt.Errorf("state: initialize %s: %w", d.path, err)
 		}
@@ -289,15 +349,70 @@ func (d *Disk) Save(ctx context.Context, key Key, rec Record) error {
 	value := encodeRecord(rec, d.aead != nil)
 	latest := appendRevision(nil, rec.Revision)
 	err := d.db.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketRevisions).Put(revKey, value); err != nil {
+		revs := tx.Bucket(bucketRevisions)
+		if err := revs.Put(revKey, value); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketLatest).Put(actor, latest)
+		if err := tx.Bucket(bucketLatest).Put(actor, latest); err != nil {
+			return err
+		}
+		return d.prune(revs, actor, rec.Revision)
 	})
 	if err != nil {
 		return d.fail("save "+key.String(), err)
 	}
 	return nil
+}
+
+// scheduledAD binds an encrypted scheduled invocation to its ID.
+func scheduledAD(id string) []byte { return []byte("spawn-go/state scheduled " + id) }
+
+// hasPlaintext reports whether the database holds state or scheduled
+// invocations stored unencrypted.
+func hasPlaintext(tx *bolt.Tx) bool {
+	found := errors.New("found")
+	err := tx.Bucket(bucketRevisions).ForEach(func(_, v []byte) error {
+		if rec, sealed, err := decodeRecord(v); err == nil && !sealed && (len(rec.Data) > 0 || len(rec.Tags) > 0) {
+			return found
+		}
+		return nil
+	})
+	if err != nil {
+		return true
+	}
+	err = tx.Bucket(bucketScheduled).ForEach(func(k, v []byte) error {
+		if _, sealed, err := decodeScheduledSealed(string(k), v); err == nil && !sealed {
+			return found
+		}
+		return nil
+	})
+	return err != nil
+}
+
+// prune deletes the revisions of actor older than the d.keep revisions up
+// to latest. Revisions are keyed in numeric order, so the old ones come
+// first; usually there is one to delete, or none.
+func (d *Disk) prune(revs *bolt.Bucket, actor []byte, latest int64) error {
+	if d.keep < 0 {
+		return nil
+	}
+	oldest := latest - d.keep + 1 // the oldest revision kept
+	c := revs.Cursor()
+	for {
+		// Seek again after each delete: a cursor's position after Delete
+		// is not something to build on.
+		k, _ := c.Seek(actor)
+		if k == nil || !bytes.HasPrefix(k, actor) || len(k) != len(actor)+8 {
+			return nil
+		}
+		rev, err := decodeRevision(k[len(actor):])
+		if err != nil || rev >= oldest {
+			return err
+		}
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
 }
 
 // PutScheduled implements Store.
@@ -308,7 +423,10 @@ func (d *Disk) PutScheduled(ctx context.Context, s Scheduled) error {
 	if err := checkScheduled(s); err != nil {
 		return err
 	}
-	value := encodeScheduled(s)
+	if d.aead != nil {
+		s.Request = seal(d.aead, s.Request, scheduledAD(s.ID))
+	}
+	value := encodeScheduled(s, d.aead != nil)
 	err := d.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketScheduled).Put([]byte(s.ID), value)
 	})
@@ -340,9 +458,17 @@ func (d *Disk) ListScheduled(ctx context.Context) ([]Scheduled, error) {
 	var list []Scheduled
 	err := d.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketScheduled).ForEach(func(k, v []byte) error {
-			s, err := decodeScheduled(string(k), v)
+			s, sealed, err := decodeScheduledSealed(string(k), v)
 			if err != nil {
 				return fmt.Errorf("%q: %w", k, err)
+			}
+			if sealed {
+				if d.aead == nil {
+					return fmt.Errorf("%q: the scheduled invocation is encrypted; set %s to the key it was written with", k, protocol.EnvStateKey)
+				}
+				if s.Request, err = unseal(d.aead, s.Request, scheduledAD(s.ID)); err != nil {
+					return fmt.Errorf("%q: cannot decrypt the scheduled invocation: %w", k, err)
+				}
 			}
 			list = append(list, s)
 			return nil

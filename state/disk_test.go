@@ -205,17 +205,102 @@ func TestDiskEncryptedRecordsCannotBeMoved(t *testing.T) {
 	checkRecord(t, mustLoad(t, d, joe), Record{Revision: 2, Data: []byte("joe 2")})
 }
 
+// A key set on a store that holds plaintext is refused, rather than
+// leave the plaintext in the file under a log line saying "encrypted".
+// Encrypt seals it all and compacts the file, so that none of it is left.
 func TestDiskKeyAddedLater(t *testing.T) {
 	dir := t.TempDir()
 	joe := Key{System: "sys", Name: "joe"}
 	d := openDisk(t, dir)
-	mustSave(t, d, joe, Record{Revision: 1, Data: []byte("plain")})
+	mustSave(t, d, joe, Record{Revision: 1, Data: []byte("plain-state-bytes")})
+	mustPut(t, d, Scheduled{ID: "s", At: time.Unix(5, 0), Request: []byte("plain-scheduled-bytes")})
 	d.Close()
 
+	if _, err := Open(dir, WithKey(testKey)); err == nil || !strings.Contains(err.Error(), "spawn store encrypt") {
+		t.Fatalf("Open with a key over plaintext: %v, want a refusal naming spawn store encrypt", err)
+	}
+	if err := Encrypt(dir, testKey); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, dbFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, plain := range []string{"plain-state-bytes", "plain-scheduled-bytes"} {
+		if bytes.Contains(raw, []byte(plain)) {
+			t.Errorf("%q is still in the file after Encrypt", plain)
+		}
+	}
 	d = openDisk(t, dir, WithKey(testKey))
-	checkRecord(t, mustLoad(t, d, joe), Record{Revision: 1, Data: []byte("plain")})
+	checkRecord(t, mustLoad(t, d, joe), Record{Revision: 1, Data: []byte("plain-state-bytes")})
+	list, err := d.ListScheduled(t.Context())
+	if err != nil || len(list) != 1 || string(list[0].Request) != "plain-scheduled-bytes" {
+		t.Fatalf("scheduled after Encrypt = %v, %v", list, err)
+	}
 	mustSave(t, d, joe, Record{Revision: 2, Data: []byte("sealed")})
-	checkRecord(t, mustLoad(t, d, joe), Record{Revision: 2, Data: []byte("sealed")})
+	mustPut(t, d, Scheduled{ID: "t", At: time.Unix(6, 0), Request: []byte("sealed-scheduled")})
+	d.Close()
+	raw, _ = os.ReadFile(filepath.Join(dir, dbFileName))
+	if bytes.Contains(raw, []byte("sealed-scheduled")) {
+		t.Error("a scheduled invocation saved with a key is in the file in the clear")
+	}
+}
+
+// Only the last WithKeepRevisions revisions of an actor are kept, and
+// Compact gives the space of the others back.
+func TestDiskRetentionAndCompaction(t *testing.T) {
+	dir := t.TempDir()
+	joe, bob := Key{System: "sys", Name: "joe"}, Key{System: "sys", Name: "bob"}
+	d := openDisk(t, dir, WithKeepRevisions(10))
+	big := bytes.Repeat([]byte("x"), 4096)
+	for rev := int64(1); rev <= 500; rev++ {
+		mustSave(t, d, joe, Record{Revision: rev, Data: big})
+	}
+	mustSave(t, d, bob, Record{Revision: 1, Data: []byte("bob")})
+	for rev := int64(1); rev <= 500; rev++ {
+		_, err := d.LoadRevision(t.Context(), joe, rev)
+		if kept := rev > 490; kept != (err == nil) {
+			t.Fatalf("revision %d: kept = %v, want %v (%v)", rev, err == nil, kept, err)
+		}
+	}
+	checkRecord(t, mustLoad(t, d, bob), Record{Revision: 1, Data: []byte("bob")})
+	d.Close()
+	before := fileSize(t, filepath.Join(dir, dbFileName))
+	if err := Compact(dir); err != nil {
+		t.Fatal(err)
+	}
+	after := fileSize(t, filepath.Join(dir, dbFileName))
+	if after >= before {
+		t.Fatalf("file is %d bytes after Compact, %d before", after, before)
+	}
+	d = openDisk(t, dir)
+	checkRecord(t, mustLoad(t, d, joe), Record{Revision: 500, Data: big})
+	t.Logf("500 revisions of 4 KiB, 10 kept: %d bytes before Compact, %d after", before, after)
+}
+
+// A data directory or file that other users can read is made private.
+func TestDiskTightensPermissions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := openDisk(t, dir)
+	if len(d.Warnings()) != 1 || !strings.Contains(d.Warnings()[0], "now") {
+		t.Errorf("warnings = %q, want one about the directory", d.Warnings())
+	}
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("directory mode %v, %v; want 0700", fi.Mode().Perm(), err)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }
 
 func TestDiskCorruptRecord(t *testing.T) {

@@ -26,21 +26,34 @@ type HostHandler func(ctx context.Context, body []byte) (status int, resp []byte
 // otherwise), and a bounded body (413 beyond). Other methods get 405, other
 // paths 404. A panic in h becomes a 500 and is logged. A nil logger logs
 // nothing.
-func NewHostHandler(h HostHandler, logger *zap.Logger) http.Handler {
+//
+// Options may set a token (WithToken), without which a request is refused
+// with 401, and bound the bodies held at once (WithMaxInflightBytes):
+// past the bound, a request is refused with 503 and an "overloaded"
+// message, which the proxy's host client reports as such. The timeouts of
+// a mounted handler are those of the server it is mounted on.
+func NewHostHandler(h HostHandler, logger *zap.Logger, opts ...ServerOption) http.Handler {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	return &hostHandler{run: h, log: logger}
+	o := newServerOptions(opts)
+	return &hostHandler{run: h, log: logger, token: o.token, bodies: &budget{limit: o.maxInflightBytes}}
 }
 
 type hostHandler struct {
-	run HostHandler
-	log *zap.Logger
+	run    HostHandler
+	log    *zap.Logger
+	token  string
+	bodies *budget
 }
 
 func (h *hostHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != protocol.HostPath {
 		writeText(w, http.StatusNotFound, notFoundText)
+		return
+	}
+	if !authorized(r, h.token) {
+		writeText(w, http.StatusUnauthorized, unauthorizedText)
 		return
 	}
 	if r.Method != http.MethodPost {
@@ -50,11 +63,12 @@ func (h *hostHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The real proxy sends application/octet-stream; hand-written clients
 	// (curl, tests) often send no Content-Type at all.
-	body, rerr := readBody(w, r, true, maxHostBodyBytes)
+	body, held, rerr := readBody(w, r, true, maxHostBodyBytes, h.bodies)
 	if rerr != nil {
 		writeText(w, rerr.code, rerr.msg)
 		return
 	}
+	defer h.bodies.release(held)
 	status, resp, ok := h.call(r.Context(), body)
 	if !ok {
 		writeText(w, http.StatusInternalServerError, "internal error")
@@ -89,9 +103,9 @@ func (h *hostHandler) call(ctx context.Context, body []byte) (status int, resp [
 // NewHostServer returns the user program's HTTP server: the endpoint of
 // NewHostHandler at POST protocol.HostPath, GET /health answering 200
 // {"status":"up"}, and 404 for anything else. A nil logger logs nothing.
-func NewHostServer(h HostHandler, logger *zap.Logger) *Server {
-	s := newServer(logger)
-	s.echo.POST(protocol.HostPath, echo.WrapHandler(NewHostHandler(h, s.log)))
+func NewHostServer(h HostHandler, logger *zap.Logger, opts ...ServerOption) *Server {
+	s := newServer(logger, opts)
+	s.echo.POST(protocol.HostPath, echo.WrapHandler(NewHostHandler(h, s.log, opts...)))
 	s.echo.GET("/health", s.health)
 	return s
 }

@@ -23,7 +23,22 @@ const hostCallTimeout = 60 * time.Second
 type HostClient struct {
 	url    string
 	client *http.Client
+	token  string
 }
+
+// SetToken makes the client send token to the host (see WithToken). Call
+// it before the first Call.
+func (h *HostClient) SetToken(token string) { h.token = token }
+
+// OverloadedError is a host's refusal of a call because it holds too many
+// request bodies already (see WithMaxInflightBytes): the call did not run.
+type OverloadedError struct{ Message string }
+
+// Error implements error.
+func (e *OverloadedError) Error() string { return e.Message }
+
+// Overloaded reports true; the runtime recognises the error by it.
+func (e *OverloadedError) Overloaded() bool { return true }
 
 // NewHostClient returns a client for the host whose base URL is baseURL, for
 // example "http://127.0.0.1:8090". A nil c uses a client of its own that
@@ -55,6 +70,7 @@ func (h *HostClient) Call(ctx context.Context, inv *protocol.ActorInvocation) (*
 		return nil, fmt.Errorf("calling the host: %w", err)
 	}
 	req.Header.Set("Content-Type", contentTypeProtobuf)
+	setToken(req, h.token)
 
 	res, err := h.client.Do(req)
 	if err != nil {
@@ -64,6 +80,9 @@ func (h *HostClient) Call(ctx context.Context, inv *protocol.ActorInvocation) (*
 	b, err := readResponse(res)
 	if err != nil {
 		return nil, fmt.Errorf("reading the host's answer (HTTP %d): %w", res.StatusCode, err)
+	}
+	if res.StatusCode == http.StatusServiceUnavailable && bytes.HasPrefix(b, []byte(protocol.OverloadedPrefix)) {
+		return nil, &OverloadedError{Message: "the host at " + h.url + " is " + string(b)}
 	}
 	return decodeHostResponse(res.StatusCode, b)
 }

@@ -28,6 +28,11 @@ import (
 // gateway in front of it answering 502, 503 or 504.
 var ErrUnavailable = errors.New("spawn proxy unavailable")
 
+// ErrNoAnswer is wrapped by every ProxyClient error where the request was
+// sent but no answer came: the connection broke, or a gateway in front of
+// the proxy gave up waiting (504). The proxy may have run the request.
+var ErrNoAnswer = errors.New("no answer from the spawn proxy")
+
 // StatusError is the error for an answer of the proxy other than 200.
 type StatusError struct {
 	// HTTPStatus is the HTTP status code of the answer.
@@ -65,7 +70,13 @@ type ProxyClient struct {
 	// registeredWith is the InstanceHeader of the last successful
 	// registration's answer.
 	registeredWith atomic.Value // string
+
+	token string
 }
+
+// SetToken makes the client send token to the proxy (see WithToken). Call
+// it before the first request.
+func (p *ProxyClient) SetToken(token string) { p.token = token }
 
 // RegisteredWith returns the instance of the proxy (see InstanceHeader)
 // that accepted the last registration, or "" when the proxy names none.
@@ -111,7 +122,9 @@ func (p *ProxyClient) Register(ctx context.Context, req *protocol.RegistrationRe
 		switch {
 		case err == nil:
 			return resp, nil
-		case errors.Is(err, ErrUnavailable):
+		case errors.Is(err, ErrUnavailable), errors.Is(err, ErrNoAnswer):
+			// Registering again is harmless, so a broken connection is
+			// retried like a proxy that is not up yet.
 			unavailable = err
 		case ctx.Err() != nil && unavailable != nil:
 			// The deadline struck during an attempt: say why we were
@@ -189,11 +202,16 @@ func (p *ProxyClient) post(ctx context.Context, path string, body []byte, resp p
 	}
 	req.Header.Set("Content-Type", contentTypeProtobuf)
 	req.Header.Set("Accept", contentTypeProtobuf)
+	setToken(req, p.token)
 
 	res, err := p.client.Do(req)
 	if err != nil {
-		if ctx.Err() == nil && isConnFailure(err) {
+		switch {
+		case ctx.Err() != nil:
+		case isDialFailure(err):
 			return p.unavailable(err)
+		case isConnFailure(err):
+			return p.noAnswer(err)
 		}
 		return fmt.Errorf("calling the spawn proxy at %s: %w", p.base, err)
 	}
@@ -201,7 +219,7 @@ func (p *ProxyClient) post(ctx context.Context, path string, body []byte, resp p
 	b, err := readResponse(res)
 	if err != nil {
 		if ctx.Err() == nil && isConnFailure(err) {
-			return p.unavailable(err)
+			return p.noAnswer(err)
 		}
 		return fmt.Errorf("reading the spawn proxy's answer (HTTP %d): %w", res.StatusCode, err)
 	}
@@ -216,8 +234,11 @@ func (p *ProxyClient) post(ctx context.Context, path string, body []byte, resp p
 			p.registeredWith.Store(res.Header.Get(InstanceHeader))
 		}
 		return nil
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	case http.StatusBadGateway, http.StatusServiceUnavailable:
 		return p.unavailable(fmt.Errorf("HTTP %d (%s)", res.StatusCode, snippet(b)))
+	case http.StatusGatewayTimeout:
+		// The gateway passed the request on and gave up waiting.
+		return p.noAnswer(fmt.Errorf("HTTP %d (%s)", res.StatusCode, snippet(b)))
 	}
 	return statusError(res, b, resp)
 }
@@ -227,6 +248,12 @@ func (p *ProxyClient) post(ctx context.Context, path string, body []byte, resp p
 func (p *ProxyClient) unavailable(cause error) error {
 	return fmt.Errorf("%w at %s (start it, or set %s and %s to its address): %w",
 		ErrUnavailable, p.base, protocol.EnvProxyHost, protocol.EnvProxyPort, cause)
+}
+
+// noAnswer wraps both ErrNoAnswer and the cause.
+func (p *ProxyClient) noAnswer(cause error) error {
+	return fmt.Errorf("%w at %s: the request was sent, and the connection ended before the answer came; it may have run: %w",
+		ErrNoAnswer, p.base, cause)
 }
 
 // statusError builds the error for a non-200 answer, using the body's
@@ -258,6 +285,16 @@ func requestStatus(m proto.Message) (*protocol.RequestStatus, bool) {
 		st = m.GetStatus()
 	}
 	return st, st != nil
+}
+
+// isDialFailure reports whether err means no connection could be made, so
+// that nothing was sent.
+func isDialFailure(err error) bool {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
 }
 
 // isConnFailure reports whether err means the proxy could not be reached or

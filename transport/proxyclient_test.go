@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -472,5 +473,42 @@ func TestProxyClientAlive(t *testing.T) {
 	down.Close()
 	if _, err := NewProxyClient("http://"+addr, nil, nil).Alive(context.Background()); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("closed: got %v, want ErrUnavailable", err)
+	}
+}
+
+// A request the proxy received but never answered (it crashed, or the
+// connection broke) may have run: it is ErrNoAnswer, never ErrUnavailable,
+// which promises the call did not reach the proxy.
+func TestProxyClientNoAnswer(t *testing.T) {
+	received := make(chan struct{}, 4)
+	hangup := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		received <- struct{}{}
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("hijack: %v", err)
+			return
+		}
+		conn.Close()
+	}))
+	defer hangup.Close()
+	gatewayTimeout := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "upstream timed out", http.StatusGatewayTimeout)
+	}))
+	defer gatewayTimeout.Close()
+
+	for _, base := range []string{hangup.URL, gatewayTimeout.URL} {
+		_, err := NewProxyClient(base, nil, nil).Invoke(context.Background(), "s", "a", testInvocation())
+		if !errors.Is(err, ErrNoAnswer) || errors.Is(err, ErrUnavailable) {
+			t.Fatalf("%s: err = %v, want ErrNoAnswer and not ErrUnavailable", base, err)
+		}
+		if !strings.Contains(err.Error(), "may have run") {
+			t.Errorf("%s: %q does not say the request may have run", base, err)
+		}
+	}
+	select {
+	case <-received:
+	default:
+		t.Fatal("the hanging-up server never received the request")
 	}
 }

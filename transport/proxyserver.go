@@ -50,8 +50,8 @@ const InstanceHeader = "Spawn-Proxy-Instance"
 // 400, and the GET state route works (its body format is our own choice).
 // Registrations from the older protocol, whose channel_group holds plain
 // topic strings, are accepted. A nil logger logs nothing.
-func NewProxyServer(api ProxyAPI, logger *zap.Logger) *Server {
-	s := newServer(logger)
+func NewProxyServer(api ProxyAPI, logger *zap.Logger, opts ...ServerOption) *Server {
+	s := newServer(logger, opts)
 	r := &proxyRoutes{Server: s, api: api}
 	e := s.echo
 	// Every answer names this run of the proxy, so a host can tell a
@@ -84,10 +84,11 @@ func (r *proxyRoutes) register(c echo.Context) error {
 	fail := func(code int, msg string) error {
 		return r.writeProto(c, code, &protocol.RegistrationResponse{Status: newStatus(protocol.Status_ERROR, msg)})
 	}
-	body, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes)
+	body, held, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes, r.bodies)
 	if rerr != nil {
-		return fail(rerr.code, rerr.msg)
+		return fail(failCode(rerr.code), rerr.msg)
 	}
+	defer r.bodies.release(held)
 	req, legacy, err := decodeRegistration(body)
 	if err != nil {
 		return fail(http.StatusBadRequest, malformed(req, err))
@@ -131,10 +132,11 @@ func (r *proxyRoutes) spawn(c echo.Context) error {
 		}
 		revision = n
 	}
-	body, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes)
+	body, held, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes, r.bodies)
 	if rerr != nil {
-		return fail(rerr.code, rerr.msg)
+		return fail(failCode(rerr.code), rerr.msg)
 	}
+	defer r.bodies.release(held)
 	req := new(protocol.SpawnRequest)
 	if err := proto.Unmarshal(body, req); err != nil {
 		return fail(http.StatusBadRequest, malformed(req, err))
@@ -162,10 +164,11 @@ func (r *proxyRoutes) invoke(c echo.Context) error {
 			Actor:  req.GetActor(),
 		})
 	}
-	body, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes)
+	body, held, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes, r.bodies)
 	if rerr != nil {
-		return fail(rerr.code, protocol.Status_ERROR, rerr.msg)
+		return fail(failCode(rerr.code), protocol.Status_ERROR, rerr.msg)
 	}
+	defer r.bodies.release(held)
 	if err := decodeInvocation(body, req); err != nil {
 		req.Reset() // echo nothing from a half-decoded message
 		return fail(http.StatusBadRequest, protocol.Status_ERROR, malformed(req, err))
@@ -231,6 +234,17 @@ func pathParam(c echo.Context, name string) string {
 		return u
 	}
 	return v
+}
+
+// failCode is the HTTP status for a request refused before it reached the
+// API: an overloaded server answers 500 like every other failure of the
+// proxy API, with the reason in the message, because clients read 503 as
+// "the proxy is not there".
+func failCode(code int) int {
+	if code == http.StatusServiceUnavailable {
+		return http.StatusInternalServerError
+	}
+	return code
 }
 
 // errorStatus is the protocol status reported for err: the one it carries,

@@ -41,19 +41,22 @@ type Server struct {
 	echo     *echo.Echo
 	http     *http.Server
 	log      *zap.Logger
+	opts     serverOptions
+	bodies   *budget
 	draining atomic.Bool
 }
 
-func newServer(logger *zap.Logger) *Server {
+func newServer(logger *zap.Logger, opts []ServerOption) *Server {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	s := &Server{echo: echo.New(), log: logger}
+	o := newServerOptions(opts)
+	s := &Server{echo: echo.New(), log: logger, opts: o, bodies: &budget{limit: o.maxInflightBytes}}
 	e := s.echo
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.recoverPanics, s.logRequests)
+	e.Use(s.recoverPanics, s.writeDeadline, s.authorize, s.logRequests)
 
 	// net/http reports what it cannot hand to a handler (TLS or protocol
 	// errors, panics it recovered) through a standard logger.
@@ -66,12 +69,40 @@ func newServer(logger *zap.Logger) *Server {
 	s.http = &http.Server{
 		Handler:  e,
 		ErrorLog: errLog,
-		// No read or write timeout for whole requests: an invocation may
-		// legitimately wait for the host for a minute or more.
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		// Reading a request, body included, is bounded as a whole, so that
+		// a client trickling its body cannot hold a connection. Writing is
+		// bounded from the answer's first byte (see writeDeadline), not
+		// from the request's end: an invocation may legitimately wait for
+		// its host for a minute or more before it has an answer.
+		ReadHeaderTimeout: min(readHeaderTimeout, o.readTimeout),
+		ReadTimeout:       o.readTimeout,
+		IdleTimeout:       o.idleTimeout,
 	}
 	return s
+}
+
+// writeDeadline bounds the writing of every answer, from its first byte.
+func (s *Server) writeDeadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		res := c.Response()
+		res.Before(func() {
+			// An error means the writer cannot take deadlines (a test
+			// recorder); there is nothing to bound then.
+			_ = http.NewResponseController(res.Writer).SetWriteDeadline(time.Now().Add(s.opts.writeTimeout))
+		})
+		return next(c)
+	}
+}
+
+// authorize refuses requests without the server's token, except on the
+// health routes, which probes call without one.
+func (s *Server) authorize(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.opts.token == "" || strings.HasPrefix(c.Request().URL.Path, "/health") || authorized(c.Request(), s.opts.token) {
+			return next(c)
+		}
+		return c.String(http.StatusUnauthorized, unauthorizedText)
+	}
 }
 
 // Serve accepts connections on l until Shutdown is called, and then returns
@@ -181,8 +212,18 @@ type requestError struct {
 }
 
 // readBody checks the request's content type and reads its body, at most
-// limit bytes of it. allowMissing accepts a request without Content-Type.
-func readBody(w http.ResponseWriter, req *http.Request, allowMissing bool, limit int64) ([]byte, *requestError) {
+// limit bytes of it, counting them against b. The caller releases the
+// bytes it returns once it has answered. allowMissing accepts a request
+// without Content-Type.
+func readBody(w http.ResponseWriter, req *http.Request, allowMissing bool, limit int64, b *budget) ([]byte, int64, *requestError) {
+	body, rerr := readBodyUnbudgeted(w, req, allowMissing, limit, b)
+	if rerr != nil {
+		return nil, 0, rerr
+	}
+	return body, int64(len(body)), nil
+}
+
+func readBodyUnbudgeted(w http.ResponseWriter, req *http.Request, allowMissing bool, limit int64, b *budget) ([]byte, *requestError) {
 	ct := req.Header.Get("Content-Type")
 	switch {
 	case ct == "" && allowMissing:
@@ -198,9 +239,26 @@ func readBody(w http.ResponseWriter, req *http.Request, allowMissing bool, limit
 	if req.ContentLength > limit {
 		return nil, tooLarge
 	}
+	// Reserved before reading: a body of unknown length may take the
+	// route's whole limit. What it does not use is given back below.
+	reserved := limit
+	if req.ContentLength >= 0 {
+		reserved = req.ContentLength
+	}
+	if !b.reserve(reserved) {
+		return nil, overloadedError(b.limit)
+	}
 	// MaxBytesReader also tells net/http to close the connection, so the
 	// rest of an oversized body is never read.
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, limit))
+	if int64(len(body)) < reserved {
+		// net/http stops at the announced length, so a body is never
+		// longer than what was reserved.
+		b.release(reserved - int64(len(body)))
+	}
+	if err != nil {
+		b.release(int64(len(body)))
+	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return nil, tooLarge

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,8 @@ const usage = `spawn is the spawn-go command-line tool.
 Usage:
 
 	spawn proxy [flags]   run the standalone Spawn runtime
+	spawn store encrypt   encrypt a plaintext state store with SPAWN_STATESTORE_KEY
+	spawn store compact   give the space of deleted revisions back to the disk
 	spawn help [command]  show help
 
 Run "spawn help proxy" for the flags of spawn proxy.
@@ -59,7 +62,14 @@ Environment (flags override it):
 
 `, protocol.HostPath, protocol.EnvStateKey)
 	for _, v := range []struct{ name, help string }{
-		{protocol.EnvProxyPort, fmt.Sprintf("port to serve the API on, all interfaces (%d)", protocol.DefaultProxyPort)},
+		{protocol.EnvProxyBind, "address to serve the API on (127.0.0.1; 0.0.0.0 for every interface)"},
+		{protocol.EnvProxyPort, fmt.Sprintf("port to serve the API on (%d)", protocol.DefaultProxyPort)},
+		{protocol.EnvToken, "token hosts must send, and that is sent to the host (none)"},
+		{protocol.EnvKeepRevisions, fmt.Sprintf("revisions kept per actor (%d; -1 keeps all)", state.DefaultKeepRevisions)},
+		{protocol.EnvMaxMailbox, fmt.Sprintf("invocations waiting per actor (%d)", runtime.DefaultMaxMailbox)},
+		{protocol.EnvMaxAsyncBytes, fmt.Sprintf("payload bytes of async calls waiting (%d)", runtime.DefaultMaxAsyncBytes)},
+		{protocol.EnvMaxInflightBytes, fmt.Sprintf("request body bytes held at once (%d)", transport.DefaultMaxInflightBytes)},
+		{protocol.EnvRegistrationGrace, fmt.Sprintf("wait for hosts to register after a start (%v)", defaultRegistrationGrace)},
 		{protocol.EnvSystem, fmt.Sprintf("actor system served (%s)", protocol.DefaultSystem)},
 		{protocol.EnvHostHost, fmt.Sprintf("host program's address (%s; the real proxy uses 0.0.0.0)", defaultHostHost)},
 		{protocol.EnvHostPort, fmt.Sprintf("host program's port (%d)", protocol.DefaultHostPort)},
@@ -75,13 +85,29 @@ Environment (flags override it):
 
 // proxyConfig is the configuration of "spawn proxy".
 type proxyConfig struct {
-	port    int
-	system  string
-	hostURL string
-	dataDir string
-	memory  bool
-	log     logging.Config
+	bind     string
+	port     int
+	system   string
+	hostURL  string
+	dataDir  string
+	memory   bool
+	log      logging.Config
+	token    string
+	keepRevs int
+	limits   limits
+	grace    time.Duration
 }
+
+// limits are the bounds of item "memory" of docs/reliability.md.
+type limits struct {
+	maxMailbox       int
+	maxAsyncBytes    int64
+	maxInflightBytes int64
+}
+
+// defaultRegistrationGrace is how long a call to an unregistered actor
+// waits for its host to register, after spawn proxy starts.
+const defaultRegistrationGrace = 10 * time.Second
 
 // run runs the command line args (without the program name), reading the
 // environment through env and printing to stdout. It returns when the
@@ -103,6 +129,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 			return err
 		}
 		return runProxy(ctx, cfg, stdout)
+	case "store":
+		return runStore(rest, env, stdout)
 	case "help", "-h", "-help", "--help":
 		if len(rest) > 0 && rest[0] == "proxy" {
 			_, err := parseProxyFlags([]string{"-h"}, env, stdout)
@@ -142,6 +170,36 @@ func parseProxyFlags(args []string, env func(string) string, out io.Writer) (pro
 		fmt.Fprint(out, proxyUsage())
 		fs.PrintDefaults()
 	}
+	var err2 error
+	num := func(name string, def int64) int64 {
+		v := env(name)
+		if v == "" || err2 != nil {
+			return def
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			err2 = fmt.Errorf("%w: %s=%q is not an integer", errUsage, name, v)
+		}
+		return n
+	}
+	grace := defaultRegistrationGrace
+	if v := env(protocol.EnvRegistrationGrace); v != "" {
+		if grace, err = time.ParseDuration(v); err != nil {
+			return cfg, fmt.Errorf("%w: %s=%q is not a duration", errUsage, protocol.EnvRegistrationGrace, v)
+		}
+	}
+	fs.StringVar(&cfg.bind, "bind", envOr(env, protocol.EnvProxyBind, "127.0.0.1"), "`address` to serve the proxy API on; 0.0.0.0 serves every interface")
+	tokenFile := ""
+	fs.StringVar(&tokenFile, "token-file", "", "read the shared token from `file` (overrides "+protocol.EnvToken+")")
+	fs.IntVar(&cfg.keepRevs, "keep-revisions", int(num(protocol.EnvKeepRevisions, state.DefaultKeepRevisions)), "revisions of each actor's state to keep; -1 keeps all")
+	fs.IntVar(&cfg.limits.maxMailbox, "max-mailbox", int(num(protocol.EnvMaxMailbox, runtime.DefaultMaxMailbox)), "invocations waiting in one actor's mailbox; -1 for no bound")
+	fs.Int64Var(&cfg.limits.maxAsyncBytes, "max-async-bytes", num(protocol.EnvMaxAsyncBytes, runtime.DefaultMaxAsyncBytes), "payload bytes of async calls waiting to run; -1 for no bound")
+	fs.Int64Var(&cfg.limits.maxInflightBytes, "max-inflight-bytes", num(protocol.EnvMaxInflightBytes, transport.DefaultMaxInflightBytes), "request body bytes held at once; -1 for no bound")
+	fs.DurationVar(&cfg.grace, "registration-grace", grace, "after a start, how long a call to an unregistered actor waits for its host to register")
+	if err2 != nil {
+		return cfg, err2
+	}
+	cfg.token = env(protocol.EnvToken)
 	fs.IntVar(&cfg.port, "port", port, "`port` to serve the proxy API on; 0 picks a free one")
 	fs.StringVar(&cfg.system, "system", envOr(env, protocol.EnvSystem, protocol.DefaultSystem), "actor `system` served")
 	fs.StringVar(&hostAddr, "host-addr", hostAddr, "`address` of the host program, host:port or a URL")
@@ -164,6 +222,13 @@ func parseProxyFlags(args []string, env func(string) string, out io.Writer) (pro
 	}
 	if cfg.log, err = logging.Parse(env); err != nil {
 		return cfg, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if tokenFile != "" {
+		b, err := os.ReadFile(tokenFile)
+		if err != nil {
+			return cfg, fmt.Errorf("%w: -token-file: %v", errUsage, err)
+		}
+		cfg.token = strings.TrimSpace(string(b))
 	}
 	return cfg, nil
 }
@@ -218,11 +283,16 @@ func runProxy(ctx context.Context, cfg proxyConfig, stdout io.Writer) (err error
 		}
 	}()
 
+	hostClient := transport.NewHostClient(cfg.hostURL, nil)
+	hostClient.SetToken(cfg.token)
 	engine, err := runtime.New(runtime.Options{
-		System: cfg.system,
-		Host:   transport.NewHostClient(cfg.hostURL, nil),
-		Store:  store,
-		Logger: logger.Named("runtime"),
+		System:            cfg.system,
+		Host:              hostClient,
+		Store:             store,
+		Logger:            logger.Named("runtime"),
+		MaxMailbox:        cfg.limits.maxMailbox,
+		MaxAsyncBytes:     cfg.limits.maxAsyncBytes,
+		RegistrationGrace: cfg.grace,
 	})
 	if err != nil {
 		return fmt.Errorf("starting the runtime: %w", err)
@@ -241,11 +311,12 @@ func runProxy(ctx context.Context, cfg proxyConfig, stdout io.Writer) (err error
 // serveProxy serves the proxy API on top of engine until ctx is done, then
 // shuts the HTTP server down gracefully.
 func serveProxy(ctx context.Context, cfg proxyConfig, engine *runtime.Engine, logger *zap.Logger, stdout io.Writer, where string) error {
-	l, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.port))
+	l, err := net.Listen("tcp", net.JoinHostPort(cfg.bind, strconv.Itoa(cfg.port)))
 	if err != nil {
-		return fmt.Errorf("listening on port %d (set -port or %s): %w", cfg.port, protocol.EnvProxyPort, err)
+		return fmt.Errorf("listening on %s port %d (set -bind and -port, or %s and %s): %w", cfg.bind, cfg.port, protocol.EnvProxyBind, protocol.EnvProxyPort, err)
 	}
-	srv := transport.NewProxyServer(engine, logger.Named("http"))
+	srv := transport.NewProxyServer(engine, logger.Named("http"),
+		transport.WithToken(cfg.token), transport.WithMaxInflightBytes(cfg.limits.maxInflightBytes))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 
@@ -279,7 +350,7 @@ func openStore(cfg proxyConfig) (state.Store, string, error) {
 	if cfg.memory {
 		return state.NewMemory(), "in memory", nil
 	}
-	var opts []state.Option
+	opts := []state.Option{state.WithKeepRevisions(cfg.keepRevs)}
 	key, err := state.KeyFromEnv()
 	if err != nil {
 		return nil, "", err
@@ -294,6 +365,47 @@ func openStore(cfg proxyConfig) (state.Store, string, error) {
 	where := d.Path()
 	if key != nil {
 		where += ", encrypted"
+	} else {
+		where += ", not encrypted (set " + protocol.EnvStateKey + ")"
+	}
+	for _, w := range d.Warnings() {
+		fmt.Fprintln(os.Stderr, "spawn proxy: warning:", w)
 	}
 	return d, where, nil
+}
+
+// runStore runs "spawn store encrypt|compact [-data-dir D]".
+func runStore(args []string, env func(string) string, stdout io.Writer) error {
+	if len(args) == 0 || (args[0] != "encrypt" && args[0] != "compact") {
+		return fmt.Errorf("%w: spawn store encrypt|compact [-data-dir D]", errUsage)
+	}
+	fs := flag.NewFlagSet("spawn store "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	dir := env(protocol.EnvDataDir)
+	if dir == "" {
+		dir = state.DefaultDir()
+	}
+	fs.StringVar(&dir, "data-dir", dir, "`directory` of the state store; the store must not be in use")
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if args[0] == "compact" {
+		if err := state.Compact(dir); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "compacted", dir)
+		return nil
+	}
+	key, err := state.KeyFromEnv()
+	if err != nil {
+		return err
+	}
+	if key == nil {
+		return fmt.Errorf("%w: spawn store encrypt reads the key from %s, which is not set", errUsage, protocol.EnvStateKey)
+	}
+	if err := state.Encrypt(dir, key); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "encrypted and compacted", dir)
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/zap/zapcore"
 	"google.golang.org/protobuf/proto"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/spawn-go/spawn/internal/logging"
 	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/runtime"
+	"github.com/spawn-go/spawn/state"
 	"github.com/spawn-go/spawn/transport"
 )
 
@@ -97,11 +100,30 @@ func TestParseProxyFlags(t *testing.T) {
 			want: proxyConfig{port: 9001, system: "spawn-system", hostURL: "http://127.0.0.1:8090", dataDir: "/data", log: logging.Config{Level: zapcore.WarnLevel, JSON: true}},
 		},
 	}
+	tests = append(tests, struct {
+		name string
+		args []string
+		env  map[string]string
+		want proxyConfig
+	}{
+		name: "bounds, token and bind",
+		args: []string{"-bind", "0.0.0.0", "-max-mailbox", "5", "-keep-revisions", "-1", "-registration-grace", "1s"},
+		env: map[string]string{"SPAWN_DATA_DIR": "/data", "SPAWN_TOKEN": "t", "SPAWN_MAX_ASYNC_BYTES": "7",
+			"SPAWN_MAX_INFLIGHT_BYTES": "8", "SPAWN_MAX_MAILBOX": "9"},
+		want: proxyConfig{bind: "0.0.0.0", port: 9001, system: "spawn-system", hostURL: "http://127.0.0.1:8090", dataDir: "/data",
+			log: logging.Config{Level: zapcore.InfoLevel}, token: "t", keepRevs: -1,
+			limits: limits{maxMailbox: 5, maxAsyncBytes: 7, maxInflightBytes: 8}, grace: time.Second},
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseProxyFlags(tt.args, envMap(tt.env), &bytes.Buffer{})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.want.bind == "" {
+				// The defaults of what the older cases do not set.
+				tt.want.bind, tt.want.keepRevs, tt.want.grace = "127.0.0.1", state.DefaultKeepRevisions, defaultRegistrationGrace
+				tt.want.limits = limits{runtime.DefaultMaxMailbox, runtime.DefaultMaxAsyncBytes, transport.DefaultMaxInflightBytes}
 			}
 			if got != tt.want {
 				t.Errorf("got %+v, want %+v", got, tt.want)
