@@ -137,6 +137,35 @@
 //
 // A deadline on the context becomes the proxy's time limit for the call.
 // A call whose context ends returns an *Error with CodeCanceled that wraps
-// the context's error; if it had been sent, the action may have run. CodeOf
-// gives any error's Code.
+// the context's error; if it had been sent, the action may have run.
+//
+// # Errors and retries
+//
+// Every failed call returns an *Error; CodeOf gives any error's Code, and
+// Code.Retryable says whether the same call may simply be sent again.
+// Retryable codes are those where nothing was applied: CodeUnavailable,
+// CodeProxy, CodeTimeout, CodeOverloaded (back off first) and CodeNotReady.
+// CodeOutcomeUnknown, and CodeCanceled unless its message says the call
+// was not applied, mean the change may have been applied: read the actor's
+// state first, or make the action idempotent. CodeAction, CodeNotFound and
+// CodeInvalid fail the same way again. An action's error reaches the caller
+// as its message: errors.Is with the action's own sentinel errors does not
+// match across the call.
+//
+// # Durability
+//
+// An action's new state is kept in memory and saved every snapshot= period
+// (write-behind): a crash loses the changes since the last save. A Value
+// with Checkpoint is saved durably before the caller gets the reply. An
+// unnamed actor's instance is forgotten when it deactivates, its state
+// staying in the store: call it again with Instance, which brings it back.
+// docs/reliability.md says what is guaranteed and how it is tested.
+//
+// # Exposure
+//
+// A host listens on loopback when its proxy is on loopback, and on every
+// interface otherwise (in a pod, the proxy reaches it there). WithToken
+// (or SPAWN_TOKEN) makes the host and spawn-go's own proxy require a shared
+// token on every call; the real Spawn proxy has none, so leave it unset
+// with the real proxy.
 package spawn
