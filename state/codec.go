@@ -150,6 +150,51 @@ func decodeRecord(b []byte) (rec Record, sealed bool, err error) {
 	return rec, sealed, nil
 }
 
+// decodeRecordInfo decodes what a listing of revisions shows of a value
+// written by encodeRecord: its number, time and the size of its data,
+// without copying the data. sealed reports that the size is that of the
+// encrypted data.
+func decodeRecordInfo(b []byte) (info RevisionInfo, sealed bool, err error) {
+	b, err = checkVersion(b)
+	if err != nil {
+		return RevisionInfo{}, false, err
+	}
+	var sec, nanos uint64
+	var hasTime bool
+	err = eachField(b, func(num protowire.Number, typ protowire.Type, b []byte) (int, error) {
+		switch num {
+		case recRevision:
+			v, n, err := consumeVarint(num, typ, b)
+			info.Revision = int64(v)
+			return n, err
+		case recData, recSealedData:
+			v, n, err := consumeBytes(num, typ, b)
+			info.Size = len(v)
+			sealed = num == recSealedData
+			return n, err
+		case recSavedSec, recSavedNanos:
+			hasTime = true
+			v, n, err := consumeVarint(num, typ, b)
+			if num == recSavedSec {
+				sec = v
+			} else {
+				nanos = v
+			}
+			return n, err
+		}
+		return skipField(num, typ, b)
+	})
+	if err != nil {
+		return RevisionInfo{}, false, err
+	}
+	if hasTime {
+		if info.SavedAt, err = decodeTime(sec, nanos); err != nil {
+			return RevisionInfo{}, false, err
+		}
+	}
+	return info, sealed, nil
+}
+
 func decodeTag(b []byte) (key, value string, err error) {
 	err = eachField(b, func(num protowire.Number, typ protowire.Type, b []byte) (int, error) {
 		switch num {

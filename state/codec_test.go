@@ -48,6 +48,45 @@ func TestRecordRoundTrip(t *testing.T) {
 	}
 }
 
+// A record written without a time (fields 6 and 7) reads back with the
+// zero time, which means "unknown", and lists the same way.
+func TestRecordWithoutTime(t *testing.T) {
+	b := []byte{formatVersion}
+	b = protowire.AppendTag(b, recRevision, protowire.VarintType)
+	b = protowire.AppendVarint(b, 4)
+	b = protowire.AppendTag(b, recData, protowire.BytesType)
+	b = protowire.AppendBytes(b, []byte("state"))
+	rec, _, err := decodeRecord(b)
+	if err != nil {
+		t.Fatalf("decodeRecord: %v", err)
+	}
+	if rec.Revision != 4 || !rec.SavedAt.IsZero() {
+		t.Errorf("record = %+v, want revision 4 and a zero SavedAt", rec)
+	}
+	info, sealed, err := decodeRecordInfo(b)
+	if err != nil || sealed {
+		t.Fatalf("decodeRecordInfo: %v, sealed %v", err, sealed)
+	}
+	if want := (RevisionInfo{Revision: 4, Size: 5}); info != want {
+		t.Errorf("info = %+v, want %+v", info, want)
+	}
+}
+
+func TestRecordInfo(t *testing.T) {
+	at := time.Date(2026, 5, 1, 12, 30, 0, 9, time.UTC)
+	b := encodeRecord(Record{Revision: 7, TypeURL: "t", Data: []byte("12345678"), Tags: map[string]string{"a": "b"}, SavedAt: at}, true)
+	info, sealed, err := decodeRecordInfo(b)
+	if err != nil {
+		t.Fatalf("decodeRecordInfo: %v", err)
+	}
+	if !sealed || info.Revision != 7 || info.Size != 8 || !info.SavedAt.Equal(at) {
+		t.Errorf("info = %+v, sealed %v; want revision 7, size 8, %v, sealed", info, sealed, at)
+	}
+	if _, _, err := decodeRecordInfo(b[:len(b)-3]); !errors.Is(err, errCorrupt) {
+		t.Errorf("truncated: err = %v, want errCorrupt", err)
+	}
+}
+
 func TestRecordEncodingIsDeterministic(t *testing.T) {
 	rec := Record{Revision: 1, Tags: map[string]string{"a": "1", "b": "2", "c": "3", "d": "4"}}
 	first := encodeRecord(rec, false)

@@ -340,7 +340,7 @@ func (d *Disk) Save(ctx context.Context, key Key, rec Record) error {
 	}
 	actor := actorKey(key)
 	revKey := revisionKey(actor, rec.Revision)
-	rec.SavedAt = time.Now()
+	rec.SavedAt = savedAt(rec.SavedAt)
 	if d.aead != nil {
 		// The additional data is where the record lives, so that a record
 		// copied to another actor or revision does not decrypt.
@@ -362,6 +362,39 @@ func (d *Disk) Save(ctx context.Context, key Key, rec Record) error {
 		return d.fail("save "+key.String(), err)
 	}
 	return nil
+}
+
+// Revisions implements Store. It reads no state: only each revision's
+// number, time and size.
+func (d *Disk) Revisions(ctx context.Context, key Key) ([]RevisionInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	actor := actorKey(key)
+	var list []RevisionInfo
+	err := d.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketRevisions).Cursor()
+		// Revision keys are the actor's key and 8 bytes; no other actor's
+		// key starts with this one (see actorKey).
+		for k, v := c.Seek(actor); k != nil && bytes.HasPrefix(k, actor); k, v = c.Next() {
+			if len(k) != len(actor)+8 {
+				continue
+			}
+			info, sealed, err := decodeRecordInfo(v)
+			if err != nil {
+				return fmt.Errorf("revision %x: %w", k[len(actor):], err)
+			}
+			if sealed && d.aead != nil {
+				info.Size = max(info.Size-d.aead.NonceSize()-d.aead.Overhead(), 0)
+			}
+			list = append(list, info)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, d.fail("list revisions of "+key.String(), err)
+	}
+	return list, nil
 }
 
 // scheduledAD binds an encrypted scheduled invocation to its ID.

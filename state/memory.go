@@ -81,7 +81,7 @@ func (m *Memory) Save(ctx context.Context, key Key, rec Record) error {
 	rec = cloneRecord(rec)
 	// Round(0) drops the monotonic reading, which the disk store cannot keep
 	// either.
-	rec.SavedAt = time.Now().Round(0)
+	rec.SavedAt = savedAt(rec.SavedAt).Round(0)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -98,6 +98,36 @@ func (m *Memory) Save(ctx context.Context, key Key, rec Record) error {
 	a.revs[rec.Revision] = rec
 	a.latest = rec.Revision
 	return nil
+}
+
+// Revisions implements Store.
+func (m *Memory) Revisions(ctx context.Context, key Key) ([]RevisionInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	a, ok := m.actors[key]
+	if !ok {
+		return nil, nil
+	}
+	list := make([]RevisionInfo, 0, len(a.revs))
+	for _, rec := range a.revs {
+		list = append(list, RevisionInfo{Revision: rec.Revision, SavedAt: rec.SavedAt, Size: len(rec.Data)})
+	}
+	slices.SortFunc(list, func(a, b RevisionInfo) int { return cmp.Compare(a.Revision, b.Revision) })
+	return list, nil
+}
+
+// savedAt is the time a record given to Save is saved at: its own, or now.
+func savedAt(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now()
+	}
+	return t
 }
 
 // PutScheduled implements Store.

@@ -49,8 +49,22 @@ type Record struct {
 	Data    []byte
 	// Tags are the actor's tags at the time of the snapshot.
 	Tags map[string]string
-	// SavedAt is when the record was written; the store sets it.
+	// SavedAt is when the record was written. Save keeps the time it is
+	// given (the runtime gives its clock's), or sets the current time when
+	// it is zero. A record read back with a zero SavedAt was written
+	// without one: its time is unknown.
 	SavedAt time.Time
+}
+
+// RevisionInfo describes one stored revision of an actor's state, without
+// the state itself.
+type RevisionInfo struct {
+	// Revision is the revision's number.
+	Revision int64
+	// SavedAt is when it was written; the zero time when unknown.
+	SavedAt time.Time
+	// Size is the size of the state's bytes (Record.Data), unencrypted.
+	Size int
 }
 
 // Scheduled is a delayed invocation waiting for its time.
@@ -73,6 +87,9 @@ type Store interface {
 	LoadRevision(ctx context.Context, key Key, rev int64) (Record, error)
 	// Save makes rec the latest record of key and keeps it as revision rec.Revision.
 	Save(ctx context.Context, key Key, rec Record) error
+	// Revisions lists the revisions kept for key, in increasing order of
+	// their numbers; none (and no error) when nothing is stored.
+	Revisions(ctx context.Context, key Key) ([]RevisionInfo, error)
 
 	// PutScheduled stores (or replaces, by ID) a delayed invocation.
 	PutScheduled(ctx context.Context, s Scheduled) error

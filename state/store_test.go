@@ -96,12 +96,46 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 		}
 	})
 
-	t.Run("SavedAtIsSetByStore", func(t *testing.T) {
+	t.Run("SavedAtGivenIsKept", func(t *testing.T) {
 		s := open(t)
-		mustSave(t, s, actor, Record{Revision: 1, SavedAt: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)})
-		got := mustLoad(t, s, actor)
-		if got.SavedAt.Year() == 2000 {
-			t.Errorf("SavedAt = %v: the store kept the caller's time", got.SavedAt)
+		at := time.Date(2000, 1, 1, 0, 0, 0, 5, time.UTC)
+		mustSave(t, s, actor, Record{Revision: 1, SavedAt: at})
+		if got := mustLoad(t, s, actor); !got.SavedAt.Equal(at) {
+			t.Errorf("SavedAt = %v, want the time given, %v", got.SavedAt, at)
+		}
+	})
+
+	t.Run("ListRevisions", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		if list, err := s.Revisions(ctx, actor); err != nil || len(list) != 0 {
+			t.Fatalf("Revisions of a missing key = %v, %v; want none, no error", list, err)
+		}
+		at := time.Date(2031, 2, 3, 4, 5, 6, 0, time.UTC)
+		for rev := int64(1); rev <= 3; rev++ {
+			mustSave(t, s, actor, Record{Revision: rev, TypeURL: "t", Data: bytes.Repeat([]byte("x"), int(rev)*10),
+				SavedAt: at.Add(time.Duration(rev) * time.Minute)})
+		}
+		// Neighbours whose keys share a prefix with the actor's stay apart.
+		mustSave(t, s, Key{System: "sys", Name: "jo"}, Record{Revision: 9, Data: []byte("other")})
+		mustSave(t, s, Key{System: "sys", Name: "joe", Parent: "p"}, Record{Revision: 8, Data: []byte("other")})
+		mustSave(t, s, Key{System: "sys", Name: "joey"}, Record{Revision: 7, Data: []byte("other")})
+		list, err := s.Revisions(ctx, actor)
+		if err != nil {
+			t.Fatalf("Revisions: %v", err)
+		}
+		var want []RevisionInfo
+		for rev := int64(1); rev <= 3; rev++ {
+			want = append(want, RevisionInfo{Revision: rev, SavedAt: at.Add(time.Duration(rev) * time.Minute), Size: int(rev) * 10})
+		}
+		if !slices.EqualFunc(list, want, func(a, b RevisionInfo) bool {
+			return a.Revision == b.Revision && a.SavedAt.Equal(b.SavedAt) && a.Size == b.Size
+		}) {
+			t.Errorf("Revisions = %+v,\nwant %+v", list, want)
+		}
+		mustSave(t, s, actor, Record{Revision: 2, Data: []byte("restored")})
+		if list, _ := s.Revisions(ctx, actor); len(list) != 3 || list[1].Size != len("restored") {
+			t.Errorf("Revisions after saving revision 2 again = %+v", list)
 		}
 	})
 
@@ -369,7 +403,7 @@ func mustList(t testing.TB, s Store) []Scheduled {
 	return list
 }
 
-// checkRecord compares everything but SavedAt, which the store sets. A nil
+// checkRecord compares everything but SavedAt, which the store may set. A nil
 // and an empty Data or Tags count as equal.
 func checkRecord(t testing.TB, got, want Record) {
 	t.Helper()
