@@ -77,7 +77,7 @@ type Engine struct {
 	closed atomic.Bool
 	// wg counts in-flight work: API calls, queued messages, workers and
 	// background goroutines.
-	wg sync.WaitGroup
+	wg tracker
 	// workers run the mailboxes' goroutines.
 	workers *workers
 
