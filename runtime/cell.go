@@ -27,6 +27,8 @@ type cell struct {
 	id  *protocol.ActorId // the actor's id: def's, or an instance's
 	// instance: a spawned instance, forgotten when it deactivates.
 	instance bool
+	// announced: its activation has been reported to the Observer.
+	announced atomic.Bool
 
 	mu    sync.Mutex
 	queue []*message
@@ -41,7 +43,7 @@ type cell struct {
 	deactivate Timer
 }
 
-type msgKind int
+type msgKind uint8
 
 const (
 	msgInvoke   msgKind = iota
@@ -66,9 +68,15 @@ const (
 // message is one entry of a mailbox.
 type message struct {
 	kind msgKind
-	ctx  context.Context
+	// origin says where an invocation came from, for the Observer.
+	origin origin
+	// keep: an async invocation acknowledged to its caller and kept
+	// nowhere else. If the engine closes before it has run, it is stored
+	// as a scheduled invocation, due at once, for the next engine.
+	keep bool
 	// stage is the invocation's progress, for msgInvoke.
 	stage atomic.Int32
+	ctx   context.Context
 	req   *protocol.InvocationRequest // msgInvoke only
 	// done, for a message someone waits for, is closed once res holds the
 	// result. Closing never blocks on a caller that gave up, and a
@@ -79,10 +87,9 @@ type message struct {
 	// after, for async invocations, runs on the worker once the message
 	// has been handled, before the next message: keep it short.
 	after func(result)
-	// keep: an async invocation acknowledged to its caller and kept
-	// nowhere else. If the engine closes before it has run, it is stored
-	// as a scheduled invocation, due at once, for the next engine.
-	keep bool
+	// enq is when the message entered the mailbox (monoNow), when an
+	// Observer wants invocations; 0 otherwise.
+	enq int64
 }
 
 type result struct {
@@ -184,6 +191,9 @@ func (c *cell) enqueue(m *message) enqueueResult {
 	if m.kind == msgInvoke && c.e.maxMailbox > 0 && len(c.queue) >= c.e.maxMailbox {
 		return mailboxFull
 	}
+	if c.e.obs.Invoked != nil {
+		m.enq = monoNow()
+	}
 	c.queue = append(c.queue, m)
 	var inst *instance
 	switch {
@@ -245,7 +255,7 @@ func (c *cell) snapshotTick() {
 	insts := append([]*instance(nil), c.all...)
 	c.mu.Unlock()
 	for _, inst := range insts {
-		if err := inst.persist(c.e.base); err != nil {
+		if err := inst.persist(c.e.base, SavedBySnapshot); err != nil {
 			c.e.log.Error("snapshot failed", zap.Stringer("actor", c.key), zap.Error(err))
 		}
 	}
@@ -297,6 +307,14 @@ func (c *cell) deactivateTick() {
 	e.mu.Unlock()
 	close(c.stopped)
 	e.log.Debug("actor deactivated", zap.Stringer("actor", c.key))
+	c.deactivated(false)
+}
+
+// deactivated reports the deactivation of the cell to the Observer.
+func (c *cell) deactivated(closing bool) {
+	if c.e.obs.Deactivated != nil {
+		c.e.obs.Deactivated(Deactivation{Actor: refOf(c.id), At: c.e.clock.Now(), Closing: closing})
+	}
 }
 
 // idleLocked reports whether no message is queued or being handled.
@@ -359,11 +377,12 @@ func (c *cell) shutdown(ctx context.Context) {
 	}
 	c.save(ctx, insts)
 	close(c.stopped)
+	c.deactivated(true)
 }
 
 func (c *cell) save(ctx context.Context, insts []*instance) {
 	for _, inst := range insts {
-		if err := inst.persist(ctx); err != nil {
+		if err := inst.persist(ctx, SavedByDeactivation); err != nil {
 			c.e.log.Error("saving state at deactivation failed", zap.Stringer("actor", c.key), zap.Error(err))
 		}
 	}

@@ -47,6 +47,10 @@ type Options struct {
 	// ACTOR_NOT_FOUND after. 0 means no grace: the in-process runtime,
 	// which registers before anything can call it, needs none.
 	RegistrationGrace time.Duration
+
+	// Observer receives the engine's events; its nil fields, and the zero
+	// Observer, cost nothing measurable.
+	Observer Observer
 }
 
 // Defaults of the Options bounds.
@@ -63,6 +67,7 @@ type Engine struct {
 	store  state.Store
 	log    *zap.Logger
 	clock  Clock
+	obs    Observer
 
 	// base is the context of work nobody waits for (async calls,
 	// activations, snapshots). Close cancels it only if in-flight work
@@ -135,6 +140,7 @@ func New(opts Options) (*Engine, error) {
 		store:      opts.Store,
 		log:        opts.Logger,
 		clock:      opts.Clock,
+		obs:        opts.Observer,
 		defs:       make(map[actorKey]*definition),
 		cells:      make(map[actorKey]*cell),
 		instances:  make(map[actorKey]*spawned),

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
@@ -62,7 +63,7 @@ func (i *instance) handle(m *message) {
 	if m.kind == msgInvoke && !m.stage.CompareAndSwap(stageQueued, stageRunning) {
 		// The caller gave up while the message waited in the mailbox,
 		// and has been told it did not run.
-		m.finish(result{self: self, err: notRun(i.c.key, m.req, context.Cause(m.ctx))})
+		i.finish(m, result{self: self, err: notRun(i.c.key, m.req, context.Cause(m.ctx))}, 0)
 		return
 	}
 	if err := m.ctx.Err(); err != nil {
@@ -70,10 +71,10 @@ func (i *instance) handle(m *message) {
 		// the engine is closing and gave up waiting for it.
 		m.stage.Store(stageDropped)
 		if m.keep {
-			m.finish(result{self: self, err: i.c.e.keepForLater(m)})
+			i.finish(m, result{self: self, err: i.c.e.keepForLater(m)}, 0)
 			return
 		}
-		m.finish(result{self: self, err: notRun(i.c.key, m.req, err)})
+		i.finish(m, result{self: self, err: notRun(i.c.key, m.req, err)}, 0)
 		return
 	}
 	if !i.active {
@@ -91,14 +92,31 @@ func (i *instance) handle(m *message) {
 		i.mu.Unlock()
 		m.finish(result{self: self, state: st})
 	default:
+		var start time.Time
+		if i.c.e.obs.Invoked != nil {
+			start = time.Now()
+		}
 		resp, err := i.invoke(m.ctx, m.req, &m.stage)
 		if m.keep && reasonOf(err) == NotApplied {
 			// The engine is closing and cancelled the host call: nothing
 			// was applied, so the call can run again after the restart.
 			err = i.c.e.keepForLater(m)
 		}
-		m.finish(result{self: self, resp: resp, err: err})
+		var took time.Duration
+		if !start.IsZero() {
+			took = time.Since(start)
+		}
+		i.finish(m, result{self: self, resp: resp, err: err}, took)
 	}
+}
+
+// finish reports the end of the invocation m to the Observer, then to its
+// caller: a test that hears back from a call finds its event recorded.
+func (i *instance) finish(m *message, r result, took time.Duration) {
+	if i.c.e.obs.Invoked != nil {
+		i.c.e.invoked(m, r.self, r.resp, r.err, took)
+	}
+	m.finish(r)
 }
 
 // notRun is the error of an invocation dropped before it ran.
@@ -125,6 +143,9 @@ func (i *instance) activate() {
 	i.active = true
 	i.mu.Unlock()
 	i.runInit(l.state, l.tags)
+	if i.c.e.obs.Activated != nil && i.c.announced.CompareAndSwap(false, true) {
+		i.c.e.obs.Activated(Activation{Actor: refOf(i.c.id), At: i.c.e.clock.Now(), Revision: l.revision})
+	}
 }
 
 // loaded is what an instance starts with; its fields mirror instance's.
@@ -200,9 +221,22 @@ func (i *instance) runInit(st *anypb.Any, tags map[string]string) {
 			Self: &protocol.ActorId{Name: self.GetName(), System: self.GetSystem()},
 		},
 	}
+	var start time.Time
+	if e.obs.Invoked != nil {
+		start = time.Now()
+	}
 	resp, err := e.host.Call(e.base, inv)
 	if err == nil && resp.GetUpdatedContext() == nil {
 		err = errors.New("reply has no updated_context")
+	}
+	if e.obs.Invoked != nil {
+		m := &message{origin: originInit, req: &protocol.InvocationRequest{ActionName: d.initAction, Caller: self}}
+		// Its workflow never runs, so it is not reported.
+		shown := resp
+		if resp.GetWorkflow() != nil {
+			shown = &protocol.ActorInvocationResponse{Payload: resp.Payload, UpdatedContext: resp.UpdatedContext}
+		}
+		e.invoked(m, self, shown, err, time.Since(start))
 	}
 	if err != nil {
 		e.log.Error("init action failed", zap.Stringer("actor", i.c.key), zap.String("action", d.initAction), zap.Error(err))
@@ -255,7 +289,7 @@ func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest, 
 	if resp.GetCheckpoint() && d.stateful {
 		// Saved before the caller gets the reply: that is the intent of
 		// the flag (the real proxy fails the call instead).
-		if err := i.persist(ctx); err != nil {
+		if err := i.persist(ctx, SavedByCheckpoint); err != nil {
 			// Undone, so that the failure the caller gets is the truth:
 			// nothing was applied.
 			i.mu.Lock()
@@ -351,7 +385,7 @@ func (e *Engine) warnTagsWiped(key actorKey) {
 
 // persist saves the state as a new revision if it changed since the last
 // save. Stateless actors and a nil state are never saved.
-func (i *instance) persist(ctx context.Context) error {
+func (i *instance) persist(ctx context.Context, cause SaveCause) error {
 	if !i.c.def.stateful {
 		return nil
 	}
@@ -368,8 +402,18 @@ func (i *instance) persist(ctx context.Context) error {
 	if loadFailed {
 		return errors.New("not saved: the stored state could not be loaded at activation, and saving could overwrite it")
 	}
-	rec := state.Record{Revision: rev + 1, TypeURL: st.GetTypeUrl(), Data: st.GetValue(), Tags: tags}
-	if err := i.c.e.store.Save(ctx, i.storeKey(), rec); err != nil {
+	e := i.c.e
+	rec := state.Record{Revision: rev + 1, TypeURL: st.GetTypeUrl(), Data: st.GetValue(), Tags: tags, SavedAt: e.clock.Now()}
+	var start time.Time
+	if e.obs.Saved != nil {
+		start = time.Now()
+	}
+	err := e.store.Save(ctx, i.storeKey(), rec)
+	if e.obs.Saved != nil {
+		e.obs.Saved(Save{Actor: refOf(i.c.id), Revision: rec.Revision, Cause: cause, Size: len(rec.Data), At: rec.SavedAt,
+			Took: time.Since(start), Err: err})
+	}
+	if err != nil {
 		return fmt.Errorf("saving revision %d: %w", rec.Revision, err)
 	}
 	i.mu.Lock()

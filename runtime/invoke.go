@@ -24,6 +24,8 @@ type call struct {
 	hops int
 	// onDone, for async invocations, is told how the host call ended.
 	onDone func(error)
+	// origin says where the invocation came from, for the Observer.
+	origin origin
 }
 
 // Invoke runs an action on an actor (docs/protocol.md §5).
@@ -49,15 +51,16 @@ func (e *Engine) Invoke(ctx context.Context, req *protocol.InvocationRequest) (*
 func (e *Engine) invoke(ctx context.Context, req *protocol.InvocationRequest, c call) (*protocol.InvocationResponse, error) {
 	key, timeout, err := e.resolve(ctx, req)
 	if err != nil {
+		e.refused(req, c, err)
 		return nil, err
 	}
 	switch {
 	case req.GetScheduledTo() != 0:
-		return e.invokeScheduled(ctx, key, req)
+		return e.invokeScheduled(ctx, key, req, c)
 	case req.GetAsync():
 		return e.invokeAsync(key, req, c)
 	default:
-		return e.invokeSync(ctx, key, req, timeout, c.hops)
+		return e.invokeSync(ctx, key, req, timeout, c)
 	}
 }
 
@@ -109,8 +112,9 @@ func (e *Engine) resolveOnce(key actorKey, req *protocol.InvocationRequest) erro
 
 // invokeScheduled stores req for its time and answers at once
 // (docs/protocol.md §5.2).
-func (e *Engine) invokeScheduled(ctx context.Context, key actorKey, req *protocol.InvocationRequest) (*protocol.InvocationResponse, error) {
+func (e *Engine) invokeScheduled(ctx context.Context, key actorKey, req *protocol.InvocationRequest, c call) (*protocol.InvocationResponse, error) {
 	if err := e.schedule(ctx, req); err != nil {
+		e.refused(req, c, err)
 		return nil, err
 	}
 	// Like the real proxy, activate the actor now.
@@ -125,14 +129,17 @@ func (e *Engine) invokeScheduled(ctx context.Context, key actorKey, req *protoco
 func (e *Engine) invokeAsync(key actorKey, req *protocol.InvocationRequest, c call) (*protocol.InvocationResponse, error) {
 	size := int64(len(req.GetValue().GetValue()))
 	if !e.reserveAsync(size) {
-		return nil, reasonf(Overloaded, "async invocations holding %d bytes are waiting, the limit; the call to actor %q was refused, retry later",
+		err := reasonf(Overloaded, "async invocations holding %d bytes are waiting, the limit; the call to actor %q was refused, retry later",
 			e.maxAsyncBytes, key.name)
+		e.refused(req, c, err)
+		return nil, err
 	}
 	// Timer ticks and scheduled invocations (c.onDone) are kept
 	// elsewhere; every other async call exists only in the mailbox.
-	m := &message{kind: msgInvoke, ctx: e.base, req: req, after: e.afterAsync(key, req, c, size), keep: c.onDone == nil}
+	m := &message{kind: msgInvoke, origin: c.origin, ctx: e.base, req: req, after: e.afterAsync(key, req, c, size), keep: c.onDone == nil}
 	if err := e.deliver(key, m); err != nil {
 		e.releaseAsync(size)
+		e.refused(req, c, err)
 		return nil, err
 	}
 	return okResponse(req), nil
@@ -183,28 +190,29 @@ func (e *Engine) afterAsync(key actorKey, req *protocol.InvocationRequest, c cal
 // invokeSync runs req, then its workflow, and answers with the reply of
 // the last actor of the pipe or forward chain. timeout, when not 0, bounds
 // the whole chain.
-func (e *Engine) invokeSync(ctx context.Context, key actorKey, req *protocol.InvocationRequest, timeout time.Duration, hops int) (*protocol.InvocationResponse, error) {
+func (e *Engine) invokeSync(ctx context.Context, key actorKey, req *protocol.InvocationRequest, timeout time.Duration, c call) (*protocol.InvocationResponse, error) {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	r, err := e.await(ctx, key, req)
+	r, err := e.await(ctx, key, req, c)
 	if err != nil {
 		return nil, err
 	}
 	// The workflow runs on the caller's goroutine, not the actor's, so
 	// the actor is free for the next message, a pipe to itself included.
 	if next := e.startWorkflow(req, r); next != nil {
-		return e.route(ctx, req, next, hops)
+		return e.route(ctx, req, next, r.resp, c.hops)
 	}
 	return replyResponse(req, r.resp), nil
 }
 
 // await queues req on the actor and waits for the host's reply.
-func (e *Engine) await(ctx context.Context, key actorKey, req *protocol.InvocationRequest) (result, error) {
-	m := &message{kind: msgInvoke, ctx: ctx, req: req, done: make(chan struct{})}
+func (e *Engine) await(ctx context.Context, key actorKey, req *protocol.InvocationRequest, c call) (result, error) {
+	m := &message{kind: msgInvoke, origin: c.origin, ctx: ctx, req: req, done: make(chan struct{})}
 	if err := e.deliver(key, m); err != nil {
+		e.refused(req, c, err)
 		return result{}, err
 	}
 	select {
@@ -227,17 +235,26 @@ func (e *Engine) await(ctx context.Context, key actorKey, req *protocol.Invocati
 
 // route runs next, the invocation that req's pipe or forward asks for, and
 // answers req with its reply (docs/protocol.md §9.5). hops counts the pipes and forwards before req.
-func (e *Engine) route(ctx context.Context, req, next *protocol.InvocationRequest, hops int) (*protocol.InvocationResponse, error) {
+func (e *Engine) route(ctx context.Context, req, next *protocol.InvocationRequest, resp *protocol.ActorInvocationResponse, hops int) (*protocol.InvocationResponse, error) {
 	if hops >= maxHops {
 		return nil, partial(req, next, errorf("more than %d pipe/forward hops; is there a routing loop?", maxHops))
 	}
-	res, err := e.invoke(ctx, next, call{hops: hops + 1})
+	res, err := e.invoke(ctx, next, call{hops: hops + 1, origin: routeOrigin(resp)})
 	if err != nil {
 		return nil, partial(req, next, err)
 	}
 	out := okResponse(req)
 	out.Payload = res.GetPayload()
 	return out, nil
+}
+
+// routeOrigin is the origin of the invocation that the pipe or forward of
+// resp asks for.
+func routeOrigin(resp *protocol.ActorInvocationResponse) origin {
+	if _, ok := resp.GetWorkflow().GetRouting().(*protocol.Workflow_Pipe); ok {
+		return originPipe
+	}
+	return originForward
 }
 
 // partial is the error of a pipe or forward that failed after req's actor
@@ -289,7 +306,7 @@ func (e *Engine) runAsyncWorkflow(req *protocol.InvocationRequest, r result, hop
 		e.log.Error("routing dropped: too many pipe/forward hops", zap.String("actor", r.self.GetName()), zap.Int("limit", maxHops))
 		return
 	}
-	if _, err := e.invoke(e.base, next, call{hops: hops + 1}); err != nil {
+	if _, err := e.invoke(e.base, next, call{hops: hops + 1, origin: routeOrigin(r.resp)}); err != nil {
 		e.log.Error("pipe/forward of an async invocation failed", zap.String("actor", r.self.GetName()), zap.Error(err))
 	}
 }
@@ -352,7 +369,7 @@ func (e *Engine) sideEffects(src *protocol.InvocationRequest, fxs []*protocol.Si
 			continue
 		}
 		started := e.goTracked(func() {
-			if _, err := e.invoke(e.base, r, call{}); err != nil {
+			if _, err := e.invoke(e.base, r, call{origin: originEffect}); err != nil {
 				e.log.Error("side effect failed", zap.String("actor", r.GetActor().GetId().GetName()),
 					zap.String("action", r.GetActionName()), zap.Error(err))
 			}

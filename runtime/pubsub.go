@@ -73,7 +73,7 @@ func (e *Engine) broadcast(publisher *protocol.ActorId, b *protocol.Broadcast) {
 	e.mu.Unlock()
 	for _, s := range recipients(subs, b) {
 		req := effects.Delivery(publisher, s.id, s.action, b)
-		if _, err := e.invoke(e.base, req, call{}); err != nil {
+		if _, err := e.invoke(e.base, req, call{origin: originBroadcast}); err != nil {
 			e.log.Error("broadcast delivery failed", zap.String("topic", topic), zap.String("subscriber", s.id.GetName()),
 				zap.String("action", req.GetActionName()), zap.Error(err))
 		}

@@ -269,6 +269,13 @@ func (e *Engine) Register(ctx context.Context, req *protocol.RegistrationRequest
 	}
 	eager := e.install(defs)
 	e.log.Info("actors registered", zap.Int("actors", len(defs)), zap.String("service", req.GetServiceInfo().GetServiceName()))
+	if e.obs.Registered != nil {
+		ev := Registration{Service: req.GetServiceInfo().GetServiceName(), At: e.clock.Now()}
+		for _, d := range defs {
+			ev.Actors = append(ev.Actors, refOf(d.id()))
+		}
+		e.obs.Registered(ev)
+	}
 	e.activateInBackground(eager)
 	e.retryParked()
 	return &protocol.RegistrationResponse{

@@ -39,6 +39,11 @@ func (e *Engine) schedule(ctx context.Context, req *protocol.InvocationRequest) 
 	if err := e.store.PutScheduled(ctx, s); err != nil {
 		return errorf("storing scheduled invocation: %v", err)
 	}
+	if e.obs.Scheduled != nil {
+		id := req.GetActor().GetId()
+		e.obs.Scheduled(Delayed{Actor: ActorRef{System: req.GetSystem().GetName(), Name: id.GetName(), Parent: req.GetRegisterRef()},
+			Action: req.GetActionName(), Caller: refOf(req.GetCaller()), Due: s.At})
+	}
 	e.arm(s)
 	return nil
 }
@@ -109,7 +114,7 @@ func (e *Engine) fire(entry *scheduledEntry) {
 		return
 	}
 	log := e.log.With(zap.String("id", entry.s.ID), zap.String("actor", req.GetActor().GetId().GetName()), zap.String("action", req.GetActionName()))
-	_, err := e.invoke(e.base, &req, call{onDone: func(err error) {
+	_, err := e.invoke(e.base, &req, call{origin: originSchedule, onDone: func(err error) {
 		switch {
 		case errors.Is(err, errClosed):
 			return // never ran: left in the store for the next engine

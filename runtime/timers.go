@@ -92,7 +92,7 @@ func (e *Engine) tick(t *fixedTimer) {
 		Async:      true,
 		Caller:     t.id,
 	}
-	if _, err := e.invoke(e.base, req, call{onDone: handled}); err != nil {
+	if _, err := e.invoke(e.base, req, call{onDone: handled, origin: originTimer}); err != nil {
 		handled(err) // never queued, so onDone will not run
 		e.log.Error("timer action failed", zap.Stringer("actor", t.actor), zap.String("action", t.spec.action), zap.Error(err))
 	}
