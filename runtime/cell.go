@@ -49,6 +49,7 @@ const (
 	msgInvoke   msgKind = iota
 	msgActivate         // activate the actor, nothing else
 	msgRead             // report the state
+	msgRestore          // give the actor a state, saved, and activate it again from it
 )
 
 // The stages of an invocation, in message.stage. An invocation's change is
@@ -90,13 +91,18 @@ type message struct {
 	// enq is when the message entered the mailbox (monoNow), when an
 	// Observer wants invocations; 0 otherwise.
 	enq int64
+	// revision is the revision of the state a host call for the message
+	// is given; the host reads it from the call's context.
+	revision int64
+	// restore is what a msgRestore asks for.
+	restore *restoreSpec
 }
 
 type result struct {
-	resp  *protocol.ActorInvocationResponse // msgInvoke
-	self  *protocol.ActorId                 // the actor that handled the message
-	state *protocol.ActorState              // msgRead
-	err   error
+	resp    *protocol.ActorInvocationResponse // msgInvoke
+	self    *protocol.ActorId                 // the actor that handled the message
+	current *CurrentState                     // msgRead
+	err     error
 }
 
 func (m *message) finish(r result) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -354,6 +355,21 @@ func notFoundf(format string, args ...any) *Error {
 // reasonf is an ERROR of reason r, its message starting with r's prefix.
 func reasonf(r Reason, format string, args ...any) *Error {
 	return &Error{Status: protocol.Status_ERROR, Reason: r, Message: r.prefix() + fmt.Sprintf(format, args...)}
+}
+
+// prefixed returns err with prefix before its message, keeping its status
+// and reason.
+func prefixed(err error, prefix string) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return errors.New(prefix + err.Error())
+	}
+	msg := e.Message
+	if p := e.Reason.prefix(); p != "" {
+		// The reason's prefix stays first, where clients look for it.
+		return &Error{Status: e.Status, Reason: e.Reason, Message: p + prefix + strings.TrimPrefix(msg, p)}
+	}
+	return &Error{Status: e.Status, Reason: e.Reason, Message: prefix + msg}
 }
 
 // errClosed is returned by calls made once Close has begun.

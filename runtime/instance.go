@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/spawn-go/spawn/internal/nearest"
@@ -60,10 +59,19 @@ func (i *instance) storeKey() state.Key {
 
 func (i *instance) handle(m *message) {
 	self := i.c.id
-	if m.kind == msgInvoke && !m.stage.CompareAndSwap(stageQueued, stageRunning) {
+	if (m.kind == msgInvoke || m.kind == msgRestore) && !m.stage.CompareAndSwap(stageQueued, stageRunning) {
 		// The caller gave up while the message waited in the mailbox,
 		// and has been told it did not run.
+		if m.kind == msgRestore {
+			m.finish(result{self: self, err: errorf("actor %q: the time ran out before the restore began; it was not applied", i.c.key.name)})
+			return
+		}
 		i.finish(m, result{self: self, err: notRun(i.c.key, m.req, context.Cause(m.ctx))}, 0)
+		return
+	}
+	if m.kind == msgRestore {
+		// Activated by the restore itself, from the state restored.
+		m.finish(result{self: self, err: i.restore(m.ctx, m.restore)})
 		return
 	}
 	if err := m.ctx.Err(); err != nil {
@@ -84,19 +92,13 @@ func (i *instance) handle(m *message) {
 	case msgActivate:
 		m.finish(result{self: self})
 	case msgRead:
-		i.mu.Lock()
-		st := &protocol.ActorState{Tags: maps.Clone(i.tags)}
-		if i.state != nil {
-			st.State = proto.CloneOf(i.state)
-		}
-		i.mu.Unlock()
-		m.finish(result{self: self, state: st})
+		m.finish(result{self: self, current: i.current()})
 	default:
 		var start time.Time
 		if i.c.e.obs.Invoked != nil {
 			start = time.Now()
 		}
-		resp, err := i.invoke(m.ctx, m.req, &m.stage)
+		resp, err := i.invoke(m, m.req, &m.stage)
 		if m.keep && reasonOf(err) == NotApplied {
 			// The engine is closing and cancelled the host call: nothing
 			// was applied, so the call can run again after the restart.
@@ -225,7 +227,10 @@ func (i *instance) runInit(st *anypb.Any, tags map[string]string) {
 	if e.obs.Invoked != nil {
 		start = time.Now()
 	}
-	resp, err := e.host.Call(e.base, inv)
+	i.mu.Lock()
+	rev := i.revision
+	i.mu.Unlock()
+	resp, err := e.host.Call(context.WithValue(e.base, revisionKey{}, rev), inv)
 	if err == nil && resp.GetUpdatedContext() == nil {
 		err = errors.New("reply has no updated_context")
 	}
@@ -252,7 +257,12 @@ func recordState(r state.Record) *anypb.Any {
 
 // invoke runs one invocation on the host and applies its reply, unless
 // stage shows that the caller stopped waiting first (see stageCommitted).
-func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest, stage *atomic.Int32) (*protocol.ActorInvocationResponse, error) {
+//
+// m is the message being handled: its context is the call's, and the host
+// call's context is m as an invocationContext, which also carries the
+// revision of the state the host is given.
+func (i *instance) invoke(m *message, req *protocol.InvocationRequest, stage *atomic.Int32) (*protocol.ActorInvocationResponse, error) {
+	ctx := m.ctx
 	d := i.c.def
 	self, action := i.c.id, req.GetActionName()
 	if d.builtinGet(action) {
@@ -263,7 +273,12 @@ func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest, 
 		// before delivery.
 		return nil, unknownAction(i.c.key, d, action)
 	}
-	resp, err := i.c.e.host.Call(ctx, i.hostInvocation(req))
+	if d.stateful {
+		i.mu.Lock()
+		m.revision = i.revision
+		i.mu.Unlock()
+	}
+	resp, err := i.c.e.host.Call((*invocationContext)(m), i.hostInvocation(req))
 	if cerr := ctx.Err(); cerr != nil || !stage.CompareAndSwap(stageRunning, stageCommitted) {
 		// The time ran out during the host call: whatever it answered,
 		// nothing is applied, as the caller has been or will be told.

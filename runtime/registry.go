@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/state"
 )
 
 // Proxy identity announced to hosts, beside the protocol version the real
@@ -364,7 +365,13 @@ func (e *Engine) activateInBackground(keys []actorKey) {
 // Spawn registers instances of UNNAMED templates, all or none: each
 // ActorId{name, system, parent} becomes an instance of the template
 // registered as (parent, system), sharing its definition. Nothing is
-// activated. A revision > 0 is restored at the instance's next activation.
+// activated.
+//
+// A revision > 0 of a stateful template's instances is restored at the
+// instance's next activation; an instance that is active now is restored
+// at once, as by Restore. A revision that is not stored for an instance
+// refuses the whole request (ACTOR_NOT_FOUND, saying which revisions are
+// kept) before anything changes.
 //
 // A spawn never takes the place of a registered actor, nor of an instance
 // of another template: such a request is refused and changes nothing.
@@ -378,11 +385,54 @@ func (e *Engine) Spawn(ctx context.Context, req *protocol.SpawnRequest, revision
 	if revision < 0 {
 		return nil, errorf("spawn: revision %d is negative", revision)
 	}
+	restore, err := e.revisionsToRestore(ctx, req.GetActors(), revision)
+	if err != nil {
+		return nil, err
+	}
 	if err := e.spawnAll(req.GetActors(), revision); err != nil {
 		return nil, err
 	}
 	e.retryParked()
+	for _, key := range restore {
+		e.mu.Lock()
+		active := e.cells[key] != nil
+		e.mu.Unlock()
+		if !active {
+			continue // restored at its activation
+		}
+		if err := e.restoreNow(ctx, key, &restoreSpec{revision: revision}); err != nil {
+			return nil, prefixed(err, fmt.Sprintf("spawn %q: the instance is active, and restoring revision %d failed: ", key.name, revision))
+		}
+	}
 	return &protocol.SpawnResponse{Status: okStatus("Accepted")}, nil
+}
+
+// revisionsToRestore checks that revision is stored for each of ids that
+// is an instance of a stateful template, and returns their keys; none when
+// revision is 0.
+func (e *Engine) revisionsToRestore(ctx context.Context, ids []*protocol.ActorId, revision int64) ([]actorKey, error) {
+	if revision == 0 {
+		return nil, nil
+	}
+	var keys []actorKey
+	for _, id := range ids {
+		e.mu.Lock()
+		tmpl, err := e.templateLocked(id)
+		e.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		if !tmpl.stateful {
+			continue
+		}
+		t := storeTarget{key: actorKey{name: id.GetName(), system: id.GetSystem()},
+			store: state.Key{System: id.GetSystem(), Name: id.GetName(), Parent: id.GetParent()}}
+		if _, err := e.loadRevision(ctx, t, revision); err != nil {
+			return nil, prefixed(err, fmt.Sprintf("spawn %q: ", id.GetName()))
+		}
+		keys = append(keys, t.key)
+	}
+	return keys, nil
 }
 
 // spawnAll checks every id, then spawns them all, or none.

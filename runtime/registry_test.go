@@ -272,7 +272,11 @@ func inputAny(inv *protocol.ActorInvocation) *anypb.Any {
 // else: a stateless instance never restores one, and a re-registration
 // replaces the instance's spawn options.
 func TestSpawnRevisionNotKept(t *testing.T) {
-	v := newEnv(t, newHost(nil))
+	store := state.NewMemory()
+	if err := store.Save(context.Background(), state.Key{System: sys, Name: "i2", Parent: "stateful"}, state.Record{Revision: 3, TypeURL: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	v := newEnvWith(t, newHost(nil), store, clocktest.New(epoch))
 	v.register(
 		newActor("stateless", kind(protocol.Kind_UNNAMED), actions("hi")),
 		newActor("stateful", stateful, kind(protocol.Kind_UNNAMED), actions("hi")),
