@@ -34,6 +34,8 @@ type cell struct {
 	queue []*message
 	all   []*instance
 	idle  []*instance
+	// since is when the cell was activated.
+	since time.Time
 	// lastActive is when the mailbox last ran empty; kept only for
 	// deactivation (def.idleAfter > 0).
 	lastActive time.Time
@@ -156,13 +158,15 @@ func (e *Engine) deliver(key actorKey, m *message) error {
 // here, state and the init action run on the first instance's first message.
 func (e *Engine) newCellLocked(key actorKey, t target) *cell {
 	d := t.def
+	now := e.clock.Now()
 	c := &cell{
 		e:          e,
 		def:        d,
 		key:        key,
 		id:         t.id,
 		instance:   t.instance,
-		lastActive: e.clock.Now(),
+		since:      now,
+		lastActive: now,
 		stopped:    make(chan struct{}),
 	}
 	e.subscribeLocked(key, t.id, d)

@@ -85,9 +85,15 @@ func (i *instance) current() *CurrentState {
 	}
 	if i.c.def.stateful {
 		cur.Revision = i.revision
-		cur.Unsaved = i.loadFailed || (i.state != nil && !(i.hasSaved && i.saved.equal(i.state, i.tags)))
+		cur.Unsaved = i.unsavedLocked()
 	}
 	return cur
+}
+
+// unsavedLocked reports whether the state or tags changed since the last
+// save, or may have (the stored state could not be read).
+func (i *instance) unsavedLocked() bool {
+	return i.loadFailed || (i.state != nil && !(i.hasSaved && i.saved.equal(i.state, i.tags)))
 }
 
 // State returns the current state and tags of an actor, activating it if
