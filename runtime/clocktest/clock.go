@@ -77,6 +77,20 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// Next returns when the earliest armed timer is due; ok is false when none
+// is armed. A test that must let the work each timer sets off finish
+// before the next fires advances to Next, waits, and repeats.
+func (c *Clock) Next() (due time.Time, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.timers {
+		if !ok || t.when.Before(due) {
+			due, ok = t.when, true
+		}
+	}
+	return due, ok
+}
+
 // Pending returns the number of armed timers.
 func (c *Clock) Pending() int {
 	c.mu.Lock()

@@ -90,3 +90,23 @@ func TestBlockUntil(t *testing.T) {
 		t.Error("BlockUntilContext with a cancelled context returned nil")
 	}
 }
+
+func TestNext(t *testing.T) {
+	c := clocktest.New(start)
+	if due, ok := c.Next(); ok {
+		t.Fatalf("Next with nothing armed = %v, true", due)
+	}
+	late := c.AfterFunc(time.Hour, func() {})
+	c.AfterFunc(time.Minute, func() {})
+	if due, ok := c.Next(); !ok || !due.Equal(start.Add(time.Minute)) {
+		t.Errorf("Next = %v, %v; want the minute's", due, ok)
+	}
+	c.Advance(time.Minute)
+	if due, ok := c.Next(); !ok || !due.Equal(start.Add(time.Hour)) {
+		t.Errorf("Next after the minute = %v, %v; want the hour's", due, ok)
+	}
+	late.Stop()
+	if _, ok := c.Next(); ok {
+		t.Error("Next after Stop reports a timer")
+	}
+}
