@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/spawn-go/spawn/internal/enginehook"
 	"github.com/spawn-go/spawn/internal/logging"
 	"github.com/spawn-go/spawn/protocol"
 )
@@ -49,6 +50,9 @@ type config struct {
 	maxMailbox       int
 	maxAsyncBytes    int64
 	keepRevisions    int
+	// engineHooks adjust the embedded runtime (spawntest's, through
+	// internal/enginehook).
+	engineHooks []enginehook.Hook
 }
 
 // DefaultSystem is the actor system served when neither

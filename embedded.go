@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/spawn-go/spawn/internal/enginehook"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/runtime"
 	"github.com/spawn-go/spawn/state"
@@ -11,6 +12,12 @@ import (
 
 // Running on the embedded runtime: the engine plays the proxy in this
 // process and calls the host by plain function calls.
+
+func init() {
+	enginehook.Option = func(h enginehook.Hook) any {
+		return optionFunc(func(c *config) { c.engineHooks = append(c.engineHooks, h) })
+	}
+}
 
 func (s *System) startEmbedded(ctx context.Context, reg *protocol.RegistrationRequest) error {
 	if s.cfg.memory {
@@ -37,14 +44,30 @@ func (s *System) startEmbedded(ctx context.Context, reg *protocol.RegistrationRe
 		}
 		s.store = st
 	}
-	eng, err := runtime.New(runtime.Options{System: s.cfg.system, Host: s.host, Store: s.store, Logger: s.log,
-		MaxMailbox: s.cfg.maxMailbox, MaxAsyncBytes: s.cfg.maxAsyncBytes})
+	opts := runtime.Options{System: s.cfg.system, Host: s.host, Store: s.store, Logger: s.log,
+		MaxMailbox: s.cfg.maxMailbox, MaxAsyncBytes: s.cfg.maxAsyncBytes}
+	for _, h := range s.cfg.engineHooks {
+		if h.Configure != nil {
+			h.Configure(&opts)
+		}
+	}
+	if opts.Clock != nil {
+		// Delays are counted on the runtime's clock, which may be a
+		// test's fake one.
+		s.now = opts.Clock.Now
+	}
+	eng, err := runtime.New(opts)
 	if err != nil {
 		_ = s.store.Close()
 		return err
 	}
 	s.engine = eng
 	s.back = engineBackend{eng}
+	for _, h := range s.cfg.engineHooks {
+		if h.Started != nil {
+			h.Started(eng)
+		}
+	}
 	if _, err := eng.Register(ctx, reg); err != nil {
 		_ = eng.Close(context.Background())
 		_ = s.store.Close()

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
@@ -83,11 +84,20 @@ func (h *host) call(ctx context.Context, inv *protocol.ActorInvocation) *protoco
 	if err != nil {
 		return failed(inv, protocol.Status_ERROR, err.Error())
 	}
-	resp, err := respond(d, recv, inv, v)
+	resp, err := respond(d, recv, inv, v, h.now())
 	if err != nil {
 		return failed(inv, protocol.Status_ERROR, fmt.Sprintf("actor %q action %q: %v", d.Name, hd.Name, err))
 	}
 	return resp
+}
+
+// now is the time on the System's clock, which counts the delays of side
+// effects.
+func (h *host) now() time.Time {
+	if h.sys == nil || h.sys.now == nil {
+		return time.Now()
+	}
+	return h.sys.now()
 }
 
 // prepare decodes the input and the state, onto a fresh copy of the actor
@@ -186,8 +196,8 @@ func panicSite() string {
 	}
 }
 
-// respond builds the response from what the action returned.
-func respond(d *registry.Definition, recv reflect.Value, inv *protocol.ActorInvocation, v Value) (*protocol.ActorInvocationResponse, error) {
+// respond builds the response from what the action returned at now.
+func respond(d *registry.Definition, recv reflect.Value, inv *protocol.ActorInvocation, v Value, now time.Time) (*protocol.ActorInvocationResponse, error) {
 	uc := &protocol.Context{
 		Self:   inv.GetActor(),
 		Caller: inv.GetCaller(),
@@ -199,7 +209,7 @@ func respond(d *registry.Definition, recv reflect.Value, inv *protocol.ActorInvo
 	}
 	// Without a state field, leaving State unset keeps the proxy's copy.
 	uc.State = st
-	wf, err := v.workflow(inv.GetActor())
+	wf, err := v.workflow(inv.GetActor(), now)
 	if err != nil {
 		return nil, err
 	}

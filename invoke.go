@@ -85,7 +85,7 @@ func (s *System) request(caller *protocol.ActorId, actor, action string, in prot
 		return nil, err
 	}
 	req.Async = cfg.async
-	req.ScheduledTo = cfg.scheduledTo()
+	req.ScheduledTo = cfg.scheduledTo(s.now())
 	if caller != nil {
 		req.Caller = &protocol.ActorId{Name: caller.GetName(), System: caller.GetSystem(), Parent: caller.GetParent()}
 	}

@@ -74,11 +74,12 @@ func newInvokeConfig[O InvokeOption](opts []O) invokeConfig {
 	return c
 }
 
-// scheduledTo is when the call runs, in Unix milliseconds, or 0 for now.
-func (c *invokeConfig) scheduledTo() int64 {
+// scheduledTo is when the call runs, in Unix milliseconds, or 0 for now;
+// a Delay counts from now.
+func (c *invokeConfig) scheduledTo(now time.Time) int64 {
 	switch {
 	case c.delay > 0:
-		return time.Now().Add(c.delay).UnixMilli()
+		return now.Add(c.delay).UnixMilli()
 	case !c.at.IsZero():
 		return c.at.UnixMilli()
 	}

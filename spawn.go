@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"sync"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -155,6 +156,9 @@ type System struct {
 	engine *runtime.Engine
 	store  state.Store
 
+	// now is the time delayed calls count from: the runtime's clock.
+	now func() time.Time
+
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -187,7 +191,7 @@ func Start(ctx context.Context, args ...any) (*System, error) {
 		return nil, fmt.Errorf("spawn: Start with no actors makes a program that only calls actors, and it needs the proxy that serves them: set %s and %s, or pass WithProxy; the embedded runtime serves only the actors given to Start, in this process",
 			protocol.EnvProxyHost, protocol.EnvProxyPort)
 	}
-	s := &System{cfg: cfg, log: cfg.logger, serveErr: make(chan error, 1)}
+	s := &System{cfg: cfg, log: cfg.logger, serveErr: make(chan error, 1), now: time.Now}
 	s.host = &host{table: table, sys: s, log: s.log}
 	reg := table.Registration(cfg.system, serviceInfo())
 	if cfg.mode == modeProxy {

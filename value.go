@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -35,10 +36,12 @@ type Value struct {
 // effect is a side effect as the action asked for it. Its target's system
 // and its caller are the running actor's, known only when it returns.
 type effect struct {
-	to          effects.Target
-	payload     *anypb.Any
-	metadata    map[string]string
-	scheduledTo int64
+	to       effects.Target
+	payload  *anypb.Any
+	metadata map[string]string
+	// when holds Delay or At; the time is worked out when the action
+	// returns, on the System's clock.
+	when invokeConfig
 }
 
 type route struct {
@@ -118,7 +121,7 @@ func (v Value) Effect(actor, action string, payload proto.Message, opts ...Effec
 	if cfg.err != nil {
 		return v.fail(fmt.Errorf("effect %s.%s: %w", actor, action, cfg.err))
 	}
-	fx := effect{to: cfg.target(actor, action, ""), payload: p, metadata: cfg.metadata, scheduledTo: cfg.scheduledTo()}
+	fx := effect{to: cfg.target(actor, action, ""), payload: p, metadata: cfg.metadata, when: invokeConfig{delay: cfg.delay, at: cfg.at}}
 	// A full slice expression, so that Values derived from one never
 	// append into the same array.
 	v.effects = append(v.effects[:len(v.effects):len(v.effects)], fx)
@@ -182,8 +185,8 @@ func (v Value) fail(err error) Value {
 }
 
 // workflow builds the protocol Workflow of v for the actor self, which
-// returned it, or nil when v asks for none.
-func (v Value) workflow(self *protocol.ActorId) (*protocol.Workflow, error) {
+// returned it at now, or nil when v asks for none.
+func (v Value) workflow(self *protocol.ActorId, now time.Time) (*protocol.Workflow, error) {
 	if v.broadcast == nil && len(v.effects) == 0 && v.route == nil {
 		return nil, nil
 	}
@@ -193,7 +196,7 @@ func (v Value) workflow(self *protocol.ActorId) (*protocol.Workflow, error) {
 		if to.System == "" {
 			to.System = self.GetSystem()
 		}
-		se, err := effects.SideEffect(self, to, fx.payload, effects.MergeMetadata(v.metadata, fx.metadata), fx.scheduledTo)
+		se, err := effects.SideEffect(self, to, fx.payload, effects.MergeMetadata(v.metadata, fx.metadata), fx.when.scheduledTo(now))
 		if err != nil {
 			return nil, err
 		}

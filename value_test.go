@@ -22,11 +22,14 @@ type valueResult struct {
 	Checkpoint  bool
 }
 
+// returnedAt is when the actions of these tests return.
+var returnedAt = time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
+
 func result(v Value) (valueResult, error) {
 	if v.err != nil {
 		return valueResult{}, v.err
 	}
-	wf, err := v.workflow(self)
+	wf, err := v.workflow(self, returnedAt)
 	if err != nil {
 		return valueResult{}, err
 	}
@@ -115,6 +118,12 @@ func TestValueResult(t *testing.T) {
 					t.Fatalf("effect must go out in the caller's system, as the caller: %v", req)
 				}
 			}},
+		{name: "delayed effect", v: NoReply().Effect("bob", "Ping", nil, Delay(time.Minute)), check: func(t *testing.T, wf *protocol.Workflow, _ Value) {
+			// The delay counts from when the action returns, on the System's clock.
+			if got := wf.GetEffects()[0].GetRequest().GetScheduledTo(); got != returnedAt.Add(time.Minute).UnixMilli() {
+				t.Fatalf("scheduled_to = %v, want a minute after the action returned", time.UnixMilli(got))
+			}
+		}},
 		{name: "effect in another system", v: NoReply().Effect("bob", "Ping", nil, InSystem("other")), check: func(t *testing.T, wf *protocol.Workflow, _ Value) {
 			req := wf.GetEffects()[0].GetRequest()
 			if req.GetSystem().GetName() != "other" || req.GetActor().GetId().GetSystem() != "other" || req.GetCaller().GetSystem() != "sys" {
