@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/runtime"
 )
 
 // Context is what an action gets first. It is a context.Context (the
@@ -53,6 +54,17 @@ func (c *Context) Tags() map[string]string {
 	// A copy, because the embedded runtime hands the actor's own map to
 	// the action and takes it back as the tags to keep.
 	return maps.Clone(c.inv.GetCurrentContext().GetTags())
+}
+
+// Revision is the number of the latest revision saved of the actor's
+// state when the action began: 0 before the first save, 1 after it, one
+// more at each save after. The state the action sees is that revision,
+// with the changes made since and not saved yet (see Value.Checkpoint). It
+// is 0 for stateless actors, and always with a Spawn proxy, which does not
+// tell.
+func (c *Context) Revision() int64 {
+	rev, _ := runtime.InvocationRevision(c.ctx)
+	return rev
 }
 
 // Invoke calls action on actor as the running actor, which the callee sees
