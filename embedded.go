@@ -17,6 +17,9 @@ func init() {
 	enginehook.Option = func(h enginehook.Hook) any {
 		return optionFunc(func(c *config) { c.engineHooks = append(c.engineHooks, h) })
 	}
+	enginehook.Target = func(sys any, actor string, opts any) (*protocol.ActorId, error) {
+		return sys.(*System).revisionTarget("spawntest", actor, nil, opts.([]RouteOption))
+	}
 }
 
 func (s *System) startEmbedded(ctx context.Context, reg *protocol.RegistrationRequest) error {

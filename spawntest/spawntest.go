@@ -1,6 +1,16 @@
-// Package spawntest runs actors in tests: on the embedded runtime with
-// state in memory, or registered over real HTTP with a Spawn proxy that
-// runs on loopback inside the test.
+// Package spawntest runs actors in tests, with no proxy, no database and
+// no sleeping.
+//
+// NewKit is the test kit: it runs the actors on the real embedded runtime
+// with their state in memory and a fake clock. A test invokes them, presets
+// and reads their state and tags, moves the clock to fire timers,
+// snapshots, deactivations and delayed calls, and checks what the actions
+// did: the calls each actor handled, the broadcasts, side effects, forwards
+// and pipes their replies asked for.
+//
+// Start runs the actors on the embedded runtime with state in memory and
+// the real clock; StartWithProxy registers them over real HTTP with a Spawn
+// proxy that runs on loopback inside the test.
 package spawntest
 
 import (

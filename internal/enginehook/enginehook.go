@@ -3,7 +3,10 @@
 // without widening the spawn package's options for everyone.
 package enginehook
 
-import "github.com/spawn-go/spawn/runtime"
+import (
+	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/runtime"
+)
 
 // Hook adjusts an embedded runtime.
 type Hook struct {
@@ -18,3 +21,8 @@ type Hook struct {
 // Option returns h as a spawn.Option, to pass to spawn.Start among the
 // actors. The spawn package sets it when it is initialized.
 var Option func(h Hook) any
+
+// Target returns the id of the actor that a call on sys, a *spawn.System,
+// to actor with opts, a []spawn.RouteOption, is about. The spawn package
+// sets it when it is initialized.
+var Target func(sys any, actor string, opts any) (*protocol.ActorId, error)
