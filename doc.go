@@ -161,6 +161,21 @@
 // staying in the store: call it again with Instance, which brings it back.
 // docs/reliability.md says what is guaranteed and how it is tested.
 //
+// # Revisions
+//
+// Every save of a stateful actor's state is a revision: the first save is
+// revision 1, each later one is one more. On the embedded runtime,
+// System.StateRevision reads the state with the number of its latest
+// revision, Context.Revision tells an action the same, System.Revisions
+// lists the revisions kept (the last 100, by default) with when each was
+// saved, and System.StateAt reads one. System.Restore makes an earlier
+// revision the state again, at once, for named actors and instances of
+// unnamed ones, active or not: the restored state is saved as a new
+// revision, so the history loses nothing. The Spawn proxy has no API for
+// these: with a proxy they fail with CodeInvalid (errors.ErrUnsupported),
+// and only Spawn with the option Revision starts an instance from a
+// revision, when it activates.
+//
 // # Exposure
 //
 // A host listens on loopback when its proxy is on loopback, and on every

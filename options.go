@@ -165,8 +165,12 @@ type spawnOption func(*spawnConfig)
 
 func (f spawnOption) applySpawn(c *spawnConfig) { f(c) }
 
-// Revision starts the instance from its state as it was at revision n, on
-// a runtime that keeps revisions (the embedded one does).
+// Revision starts the instance from its state as it was at revision n.
+// The instance loads it when it activates; on the embedded runtime, an
+// instance already active is restored at once (see System.Restore), and a
+// revision that is not kept fails the spawn with CodeNotFound. The Spawn
+// proxy loads it only at activation, ignores it for an instance already
+// active, and keeps revisions only with some state stores.
 func Revision(n int64) SpawnOption {
 	return spawnOption(func(c *spawnConfig) { c.revision = n })
 }

@@ -7,10 +7,42 @@
 // It is machinery behind the spawn package, which runs it in-process when no
 // proxy is configured, and behind the standalone `spawn proxy` binary, which
 // puts the proxy's HTTP API in front of it. Most programs never import it;
-// tests of code built on it use the fake clock in runtime/clocktest.
+// tests of code built on it use the fake clock in runtime/clocktest, and
+// users' tests the kit in spawntest, which drives this engine.
 //
 // The engine has no HTTP inside: it reaches actor code through a Host and
 // keeps state in a state.Store. Its behaviour follows the real proxy's,
 // except where that proxy is broken or surprising; every such difference is
 // listed in docs/runtime-differences.md.
+//
+// # Revisions
+//
+// Every save of a stateful actor's state is a revision: the first is
+// revision 1, each later one is one more, and the store keeps them as
+// history (state.WithKeepRevisions bounds how many). CurrentState returns
+// an actor's state with the latest revision saved and whether it changed
+// since; a host reads the revision of the state it is given with
+// InvocationRevision. Revisions lists the revisions kept, with when each
+// was written; StateAt reads one. Restore makes an earlier revision the
+// state again, at once, whether the actor is active or not: the state it
+// held is saved first, the restored one is saved as a new revision, and the
+// actor is activated again from it. SetState does the same with a state
+// given, for tests and tools. None of these has a route in the real
+// proxy's HTTP API.
+//
+// # Observing
+//
+// Options.Observer receives an event for every invocation (where it came
+// from, its outcome, how long it waited and ran, and the workflow its reply
+// asked for), activation, deactivation, write of state, registration and
+// delayed invocation stored. It is the one hook for tests, dashboards and
+// metrics; its events carry plain values. A nil Observer function costs a
+// comparison.
+//
+// Actors, Topics and Activations describe what the engine holds: the
+// registered actors and their settings, the subscribers of each topic, the
+// active actors with their mailbox depth and last activity. They wait for
+// no actor, so a dashboard may call them at any time, from an Observer
+// function too. WaitIdle waits until no work is in flight, for tests on a
+// fake clock.
 package runtime
