@@ -416,8 +416,14 @@ func (e *Engine) revisionsToRestore(ctx context.Context, ids []*protocol.ActorId
 	}
 	var keys []actorKey
 	for _, id := range ids {
+		t := storeTarget{key: actorKey{name: id.GetName(), system: id.GetSystem()},
+			store: state.Key{System: id.GetSystem(), Name: id.GetName(), Parent: id.GetParent()}}
 		e.mu.Lock()
 		tmpl, err := e.templateLocked(id)
+		if err == nil {
+			// Refused for what it is before its revision is looked for.
+			err = e.spawnableLocked(t.key, tmpl)
+		}
 		e.mu.Unlock()
 		if err != nil {
 			return nil, err
@@ -425,8 +431,6 @@ func (e *Engine) revisionsToRestore(ctx context.Context, ids []*protocol.ActorId
 		if !tmpl.stateful {
 			continue
 		}
-		t := storeTarget{key: actorKey{name: id.GetName(), system: id.GetSystem()},
-			store: state.Key{System: id.GetSystem(), Name: id.GetName(), Parent: id.GetParent()}}
 		if _, err := e.loadRevision(ctx, t, revision); err != nil {
 			return nil, prefixed(err, fmt.Sprintf("spawn %q: ", id.GetName()))
 		}

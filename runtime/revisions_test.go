@@ -313,6 +313,10 @@ func TestSpawnRevisionOfActiveInstance(t *testing.T) {
 	checkCurrent(t, v.current("i"), "one", 3, false)
 	_, err := v.e.Spawn(context.Background(), spawn, 9)
 	wantStatus(t, err, protocol.Status_ACTOR_NOT_FOUND, "no revision 9")
+	// A spawn that would take another actor's place says so, revision or not.
+	v.register(newActor("named", stateful, actions("set")), newActor("tmpl", stateful, kind(protocol.Kind_UNNAMED), actions("set")))
+	_, err = v.e.Spawn(context.Background(), &protocol.SpawnRequest{Actors: []*protocol.ActorId{{Name: "named", System: sys, Parent: "tmpl"}}}, 1)
+	wantStatus(t, err, protocol.Status_ERROR, "a registered actor has that name")
 	checkCurrent(t, v.current("i"), "one", 3, false)
 	// Not restored again at the next activation.
 	v.e.mu.Lock()
