@@ -84,7 +84,7 @@ func (h *host) call(ctx context.Context, inv *protocol.ActorInvocation) *protoco
 	if err != nil {
 		return failed(inv, protocol.Status_ERROR, err.Error())
 	}
-	resp, err := respond(d, recv, inv, v, h.now())
+	resp, err := respond(d, recv, inv, v, h.now)
 	if err != nil {
 		return failed(inv, protocol.Status_ERROR, fmt.Sprintf("actor %q action %q: %v", d.Name, hd.Name, err))
 	}
@@ -196,8 +196,9 @@ func panicSite() string {
 	}
 }
 
-// respond builds the response from what the action returned at now.
-func respond(d *registry.Definition, recv reflect.Value, inv *protocol.ActorInvocation, v Value, now time.Time) (*protocol.ActorInvocationResponse, error) {
+// respond builds the response from what the action returned; now reads
+// the System's clock, for the delays of side effects.
+func respond(d *registry.Definition, recv reflect.Value, inv *protocol.ActorInvocation, v Value, now func() time.Time) (*protocol.ActorInvocationResponse, error) {
 	uc := &protocol.Context{
 		Self:   inv.GetActor(),
 		Caller: inv.GetCaller(),

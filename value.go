@@ -185,8 +185,9 @@ func (v Value) fail(err error) Value {
 }
 
 // workflow builds the protocol Workflow of v for the actor self, which
-// returned it at now, or nil when v asks for none.
-func (v Value) workflow(self *protocol.ActorId, now time.Time) (*protocol.Workflow, error) {
+// returned it, or nil when v asks for none. now reads the clock that the
+// delays of side effects count from, when one has a delay.
+func (v Value) workflow(self *protocol.ActorId, now func() time.Time) (*protocol.Workflow, error) {
 	if v.broadcast == nil && len(v.effects) == 0 && v.route == nil {
 		return nil, nil
 	}
@@ -196,7 +197,11 @@ func (v Value) workflow(self *protocol.ActorId, now time.Time) (*protocol.Workfl
 		if to.System == "" {
 			to.System = self.GetSystem()
 		}
-		se, err := effects.SideEffect(self, to, fx.payload, effects.MergeMetadata(v.metadata, fx.metadata), fx.when.scheduledTo(now))
+		var at int64
+		if fx.when.delay > 0 || !fx.when.at.IsZero() {
+			at = fx.when.scheduledTo(now())
+		}
+		se, err := effects.SideEffect(self, to, fx.payload, effects.MergeMetadata(v.metadata, fx.metadata), at)
 		if err != nil {
 			return nil, err
 		}

@@ -29,7 +29,7 @@ func result(v Value) (valueResult, error) {
 	if v.err != nil {
 		return valueResult{}, v.err
 	}
-	wf, err := v.workflow(self, returnedAt)
+	wf, err := v.workflow(self, func() time.Time { return returnedAt })
 	if err != nil {
 		return valueResult{}, err
 	}
