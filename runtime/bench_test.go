@@ -40,6 +40,36 @@ func BenchmarkEngineInvoke(b *testing.B) {
 	}
 }
 
+// BenchmarkEngineInvokeObserved is BenchmarkEngineInvoke with an Observer
+// that counts the invocations: what observing every call costs.
+func BenchmarkEngineInvokeObserved(b *testing.B) {
+	var n atomic.Int64
+	obs := Observer{Invoked: func(ev Invocation) {
+		if ev.Outcome == OutcomeOK {
+			n.Add(1)
+		}
+	}}
+	e, err := New(Options{Host: benchHost{}, Store: state.NewMemory(), Observer: obs})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	defer e.Close(ctx)
+	if _, err := e.Register(ctx, registration(newActor("a", stateful, actions("set")))); err != nil {
+		b.Fatal(err)
+	}
+	r := req("a", "set", str("value"))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Invoke(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if n.Load() == 0 {
+		b.Fatal("nothing observed")
+	}
+}
+
 // BenchmarkEngineInvokeParallel spreads sync invocations over 64 actors.
 func BenchmarkEngineInvokeParallel(b *testing.B) {
 	e, err := New(Options{Host: benchHost{}, Store: state.NewMemory()})
