@@ -25,6 +25,7 @@ func TestActors(t *testing.T) {
 		r.RegisterRef = "tmpl"
 		v.invoke(r)
 	}
+	v.idle() // joe's activation at registration runs in the background
 	got := v.e.Actors()
 	want := []ActorInfo{
 		{
