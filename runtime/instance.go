@@ -303,8 +303,10 @@ func (i *instance) invoke(m *message, req *protocol.InvocationRequest, stage *at
 	i.apply(resp.GetUpdatedContext())
 	if resp.GetCheckpoint() && d.stateful {
 		// Saved before the caller gets the reply: that is the intent of
-		// the flag (the real proxy fails the call instead).
-		if err := i.persist(ctx, SavedByCheckpoint); err != nil {
+		// the flag (the real proxy fails the call instead). The call is
+		// committed, so its time limit no longer applies: a caller whose
+		// time runs out now waits for the save, and hears the truth.
+		if err := i.persist(context.WithoutCancel(ctx), SavedByCheckpoint); err != nil {
 			// Undone, so that the failure the caller gets is the truth:
 			// nothing was applied.
 			i.mu.Lock()

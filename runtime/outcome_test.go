@@ -175,3 +175,38 @@ func (s *failingStore) Save(ctx context.Context, key state.Key, rec state.Record
 	}
 	return s.Memory.Save(ctx, key, rec)
 }
+
+// A checkpoint is saved even when the call's time runs out during the
+// save: the call was committed, so it is applied and reported as such.
+func TestCheckpointOutlivesTheCallsDeadline(t *testing.T) {
+	store := &slowStore{Memory: state.NewMemory()}
+	e, err := New(Options{Host: counterHost(nil), Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(context.Background())
+	v := &env{t: t, e: e}
+	v.register(newActor("c", stateful, actions("add")))
+	r := req("c", "add", nil)
+	r.Metadata = map[string]string{protocol.RequestTimeoutKey: "20"}
+	if _, err := e.Invoke(context.Background(), r); err != nil {
+		t.Fatalf("a committed call whose checkpoint outlived its deadline: %v, want success", err)
+	}
+	if n := v.count("c"); n != 1 {
+		t.Fatalf("count %d, want 1", n)
+	}
+}
+
+// slowStore's Save takes until its context ends, when it can end: a store
+// slower than any deadline.
+type slowStore struct {
+	*state.Memory
+}
+
+func (s *slowStore) Save(ctx context.Context, key state.Key, rec state.Record) error {
+	if ctx.Done() != nil {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return s.Memory.Save(ctx, key, rec)
+}
