@@ -24,9 +24,9 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// AccountState is the state of an account: its balance and the
+// LedgerState is the state of the account of examples/revisions: its balance and the
 // movements that made it, newest last.
-type AccountState struct {
+type LedgerState struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Balance       int64                  `protobuf:"varint,1,opt,name=balance,proto3" json:"balance,omitempty"`
 	Movements     []string               `protobuf:"bytes,2,rep,name=movements,proto3" json:"movements,omitempty"`
@@ -34,20 +34,20 @@ type AccountState struct {
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *AccountState) Reset() {
-	*x = AccountState{}
+func (x *LedgerState) Reset() {
+	*x = LedgerState{}
 	mi := &file_revisions_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *AccountState) String() string {
+func (x *LedgerState) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*AccountState) ProtoMessage() {}
+func (*LedgerState) ProtoMessage() {}
 
-func (x *AccountState) ProtoReflect() protoreflect.Message {
+func (x *LedgerState) ProtoReflect() protoreflect.Message {
 	mi := &file_revisions_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -59,19 +59,19 @@ func (x *AccountState) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use AccountState.ProtoReflect.Descriptor instead.
-func (*AccountState) Descriptor() ([]byte, []int) {
+// Deprecated: Use LedgerState.ProtoReflect.Descriptor instead.
+func (*LedgerState) Descriptor() ([]byte, []int) {
 	return file_revisions_proto_rawDescGZIP(), []int{0}
 }
 
-func (x *AccountState) GetBalance() int64 {
+func (x *LedgerState) GetBalance() int64 {
 	if x != nil {
 		return x.Balance
 	}
 	return 0
 }
 
-func (x *AccountState) GetMovements() []string {
+func (x *LedgerState) GetMovements() []string {
 	if x != nil {
 		return x.Movements
 	}
@@ -190,8 +190,8 @@ var File_revisions_proto protoreflect.FileDescriptor
 
 const file_revisions_proto_rawDesc = "" +
 	"\n" +
-	"\x0frevisions.proto\x12\x06domain\"F\n" +
-	"\fAccountState\x12\x18\n" +
+	"\x0frevisions.proto\x12\x06domain\"E\n" +
+	"\vLedgerState\x12\x18\n" +
 	"\abalance\x18\x01 \x01(\x03R\abalance\x12\x1c\n" +
 	"\tmovements\x18\x02 \x03(\tR\tmovements\"6\n" +
 	"\bMovement\x12\x16\n" +
@@ -215,9 +215,9 @@ func file_revisions_proto_rawDescGZIP() []byte {
 
 var file_revisions_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_revisions_proto_goTypes = []any{
-	(*AccountState)(nil), // 0: domain.AccountState
-	(*Movement)(nil),     // 1: domain.Movement
-	(*Statement)(nil),    // 2: domain.Statement
+	(*LedgerState)(nil), // 0: domain.LedgerState
+	(*Movement)(nil),    // 1: domain.Movement
+	(*Statement)(nil),   // 2: domain.Statement
 }
 var file_revisions_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type

@@ -13,7 +13,7 @@ import (
 // a new revision of its state; notes wait for the next snapshot.
 type Account struct {
 	spawn.Actor `spawn:"name=account,snapshot=2s"`
-	State       *domain.AccountState `spawn:"state"`
+	State       *domain.LedgerState `spawn:"state"`
 }
 
 // Move adds a movement to the balance. Checkpoint saves the new state

@@ -103,7 +103,7 @@ func run(ctx context.Context, out io.Writer, args []string) (err error) {
 	if err := sys.Restore(ctx, "account", 3); err != nil {
 		return err
 	}
-	var st domain.AccountState
+	var st domain.LedgerState
 	rev, err := sys.StateRevision(ctx, "account", &st)
 	if err != nil {
 		return err
@@ -135,7 +135,7 @@ func move(ctx context.Context, out io.Writer, sys *spawn.System, m *domain.Movem
 		return err
 	}
 	// guide:start state-revision
-	var st domain.AccountState
+	var st domain.LedgerState
 	rev, err := sys.StateRevision(ctx, "account", &st)
 	if err != nil {
 		return err
@@ -153,7 +153,7 @@ func list(ctx context.Context, out io.Writer, sys *spawn.System) error {
 		return err
 	}
 	for _, r := range revs {
-		var st domain.AccountState
+		var st domain.LedgerState
 		if err := sys.StateAt(ctx, "account", r.Number, &st); err != nil {
 			return err
 		}

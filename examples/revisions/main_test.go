@@ -91,7 +91,7 @@ func TestAccount(t *testing.T) {
 	ctx := context.Background()
 
 	// Preset the state, as if it had been stored: it is revision 1.
-	k.SetState("account", &domain.AccountState{Balance: 50})
+	k.SetState("account", &domain.LedgerState{Balance: 50})
 
 	// Each movement is checkpointed: a new revision at once.
 	for _, amount := range []int64{10, -500} {
@@ -99,7 +99,7 @@ func TestAccount(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var st domain.AccountState
+	var st domain.LedgerState
 	if rev, err := k.StateRevision(ctx, "account", &st); err != nil || rev != 3 || st.Balance != -440 {
 		t.Fatalf("after two movements: revision %d, balance %d, %v; want 3, -440", rev, st.Balance, err)
 	}
