@@ -109,6 +109,7 @@ func (l *Lamp) Notice(ctx *spawn.Context, in *domain.Note) error {
 
 // guide:end lamp
 
+// guide:start lamp-example
 func ExampleValue() {
 	ctx := context.Background()
 	notices := make(chan string, 1)
@@ -137,6 +138,8 @@ func ExampleValue() {
 	// heard on lamps: the hall is lit
 	// switched off map[power:off room:hall]
 }
+
+// guide:end lamp-example
 
 // Broken has mistakes, which Validate reports all at once.
 type Broken struct {
@@ -270,8 +273,8 @@ func (t *Thermostat) Reset(ctx *spawn.Context) error {
 // Sample is a timer action: it takes a spawn.Tick.
 func (t *Thermostat) Sample(ctx *spawn.Context, _ spawn.Tick) error { return nil }
 
-// Report is a timer action too, every minute, the tag's timer=. It
-// returns a Value, to broadcast instead of replying.
+// Report is a timer action too. It sets no period of its own, so it runs
+// every minute, the tag's timer=. It returns a Value, to broadcast.
 func (t *Thermostat) Report(ctx *spawn.Context, _ spawn.Tick) (spawn.Value, error) {
 	return spawn.NoReply().Broadcast("readings", &domain.Count{Value: t.State.Value}), nil
 }
@@ -284,6 +287,7 @@ func (t *Thermostat) String() string { return "thermostat" }
 
 // guide:end shapes
 
+// guide:start registration
 func ExampleRegistration() {
 	// Registration is what Start sends the proxy: here, the names the
 	// actions have on the wire and the timers' periods.
@@ -311,6 +315,8 @@ func ExampleRegistration() {
 	// channel weather: action forecast
 	// tags: map[floor:2]
 }
+
+// guide:end registration
 
 // Cart is an unnamed actor: each instance spawned from it has a state of its own.
 type Cart struct {

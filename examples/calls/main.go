@@ -25,6 +25,7 @@ import (
 	"github.com/spawn-go/spawn/examples/domain"
 )
 
+// guide:start alarm
 // Alarm rings, and says who asked.
 type Alarm struct {
 	spawn.Actor `spawn:"name=alarm"`
@@ -50,6 +51,8 @@ func (a *Alarm) Ring(ctx *spawn.Context, in *domain.Note) (*domain.Note, error) 
 	}
 	return &domain.Note{Text: "rang: " + in.Text}, nil
 }
+
+// guide:end alarm
 
 // Rings replies with how many times the alarm rang.
 func (a *Alarm) Rings(ctx *spawn.Context) (*domain.Count, error) {
@@ -203,9 +206,7 @@ func run(ctx context.Context, out io.Writer) (err error) {
 		return err
 	}
 
-	// guide:start noinput
 	rings, err := spawn.CallNoInput(ctx, sys, (*Alarm).Rings)
-	// guide:end noinput
 	if err != nil {
 		return err
 	}
