@@ -40,7 +40,7 @@ import (
 
 // Free are the fence languages that need no marker: shell commands, which
 // the reader types rather than compiles.
-var Free = []string{"sh", "shell"}
+var Free = []string{"sh", "shell", "bash"}
 
 // Problem is one thing wrong in a document or a marked source file.
 type Problem struct {
@@ -252,17 +252,40 @@ func ParseMarkdown(name string, content []byte) ([]Block, []string, []Problem) {
 
 // Lang returns the fence language for a file: go for Go, and so on.
 func Lang(path string) string {
-	switch filepath.Ext(path) {
+	base := filepath.Base(path)
+	switch {
+	case strings.HasPrefix(base, "Dockerfile") || filepath.Ext(base) == ".dockerfile":
+		return "dockerfile"
+	case base == "Makefile":
+		return "make"
+	}
+	switch filepath.Ext(base) {
 	case ".go":
 		return "go"
 	case ".proto":
 		return "proto"
 	case ".yaml", ".yml":
 		return "yaml"
+	case ".json":
+		return "json"
+	case ".toml":
+		return "toml"
+	case ".sh", ".bash":
+		return "sh"
 	case ".mod":
 		return "go.mod"
 	}
 	return "text"
+}
+
+// marked reports whether a file may hold marked regions: source and
+// configuration files whose comments start with // or #.
+func marked(name string) bool {
+	switch Lang(name) {
+	case "go", "proto", "yaml", "toml", "sh", "dockerfile", "make":
+		return true
+	}
+	return false
 }
 
 // Checker checks and updates documents against the sources under Root.
@@ -497,8 +520,9 @@ func stripCode(l string) string {
 	return codeSpanRe.ReplaceAllStringFunc(l, func(s string) string { return strings.Repeat(" ", len(s)) })
 }
 
-// Unused returns the regions marked in files under Root (Go, proto and
-// YAML files outside testdata) that no document checked so far shows.
+// Unused returns the regions marked in files under Root (source and
+// configuration files outside testdata) that no document checked so far
+// shows.
 func (c *Checker) Unused() ([]Problem, error) {
 	var probs []Problem
 	err := filepath.WalkDir(c.Root, func(path string, d os.DirEntry, err error) error {
@@ -512,9 +536,7 @@ func (c *Checker) Unused() ([]Problem, error) {
 			}
 			return nil
 		}
-		switch filepath.Ext(name) {
-		case ".go", ".proto", ".yaml", ".yml":
-		default:
+		if !marked(name) {
 			return nil
 		}
 		rel, err := filepath.Rel(c.Root, path)

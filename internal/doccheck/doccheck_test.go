@@ -152,10 +152,22 @@ func TestUpdate(t *testing.T) {
 	}
 }
 
+func TestLang(t *testing.T) {
+	for path, want := range map[string]string{
+		"a/main.go": "go", "x.proto": "proto", "k8s/app.yaml": "yaml", "deploy/Dockerfile": "dockerfile",
+		"run.sh": "sh", "testdata/output.txt": "text", "go.mod": "go.mod",
+	} {
+		if got := Lang(path); got != want {
+			t.Errorf("Lang(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
 func TestUnused(t *testing.T) {
 	root := fixture(t, map[string]string{
 		"a/main.go":          mainGo,
 		"a/testdata/skip.go": start + "x\n" + end + "x\n",
+		"a/Dockerfile":       "# guide:" + "start image\nFROM scratch\n# guide:" + "end image\n",
 		"doc.md":             "<!-- snippet a/main.go body -->\n```go\nfmt.Println(\"hi\")\n```\n",
 	})
 	c := &Checker{Root: root}
@@ -166,8 +178,9 @@ func TestUnused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(probs) != 1 || !strings.Contains(probs[0].String(), `a/main.go:5: region "main" is shown by no page`) {
-		t.Fatalf("unused regions: %v, want only main (testdata skipped)", probs)
+	if len(probs) != 2 || !strings.Contains(probs[0].String(), `a/Dockerfile:1: region "image" is shown by no page`) ||
+		!strings.Contains(probs[1].String(), `a/main.go:5: region "main" is shown by no page`) {
+		t.Fatalf("unused regions: %v, want image and main (testdata skipped)", probs)
 	}
 }
 
