@@ -23,12 +23,14 @@ type API struct {
 	Results map[string]string
 	// Consts maps a constant's name to its value, for string constants.
 	Consts map[string]string
+	// ConstNames holds the names of every exported constant.
+	ConstNames map[string]bool
 }
 
 // LoadAPI reads the exported names of the packages in dirs, which maps a
 // package's name to its folder. Test files are left out.
 func LoadAPI(dirs map[string]string) (*API, error) {
-	api := &API{Names: map[string]map[string]bool{}, Members: map[string]map[string]bool{}, Results: map[string]string{}, Consts: map[string]string{}}
+	api := &API{Names: map[string]map[string]bool{}, Members: map[string]map[string]bool{}, Results: map[string]string{}, Consts: map[string]string{}, ConstNames: map[string]bool{}}
 	fset := token.NewFileSet()
 	for pkg, dir := range dirs {
 		api.Names[pkg] = map[string]bool{}
@@ -104,6 +106,9 @@ func (api *API) add(pkg string, f *ast.File) {
 							continue
 						}
 						api.Names[pkg][n.Name] = true
+						if d.Tok == token.CONST {
+							api.ConstNames[n.Name] = true
+						}
 						if d.Tok == token.CONST && i < len(s.Values) {
 							if lit, ok := s.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
 								api.Consts[n.Name] = strings.Trim(lit.Value, "\"`")

@@ -160,6 +160,29 @@ func TestRunningPageListsAllConfiguration(t *testing.T) {
 	}
 }
 
+// TestInvokingPageListsAllCodes checks that the invoking page's table of
+// error codes has a row for every spawn.Code.
+func TestInvokingPageListsAllCodes(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "docs", "guide", "06-invoking.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := loadAPI(t)
+	n := 0
+	for name := range api.ConstNames {
+		if !strings.HasPrefix(name, "Code") || !api.Names["spawn"][name] {
+			continue
+		}
+		n++
+		if !strings.Contains(string(b), "| `spawn."+name+"` |") {
+			t.Errorf("docs/guide/06-invoking.md has no row for spawn.%s in its table of codes; add one, and update retryable in examples/errors", name)
+		}
+	}
+	if n < 5 {
+		t.Fatalf("found %d codes; the API reading is broken", n)
+	}
+}
+
 // TestDefiningPageListsAllSettings checks that the page on defining
 // actors describes every setting of the spawn.Actor and spawn.Action
 // tags, as spawn itself lists them when a setting is unknown.
