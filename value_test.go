@@ -187,3 +187,14 @@ func TestOptionsFitTheirPlaces(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduledTimesRoundUp(t *testing.T) {
+	at := time.UnixMilli(1_000_000).Add(300 * time.Microsecond)
+	res, err := result(NoReply().Effect("bob", "Ping", nil, At(at)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Workflow.GetEffects()[0].GetRequest().GetScheduledTo(); got != 1_000_001 {
+		t.Fatalf("scheduled_to %d for a time 0.3 ms past 1000000: a call must never run early", got)
+	}
+}
