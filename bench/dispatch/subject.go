@@ -12,8 +12,8 @@ import (
 	"github.com/spawn-go/spawn"
 	"github.com/spawn-go/spawn/bench/internal/loopback"
 	"github.com/spawn-go/spawn/protocol"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 	"go.uber.org/zap"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // Subject is one host implementation under test.
