@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/spawn-go/spawn/bench/internal/loopback"
-	"github.com/spawn-go/spawn/bench/internal/measure"
+	"github.com/spawn-go/spawn/bench/measure"
 )
 
 // Group is the name of this group in the results.

@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 
 	"github.com/spawn-go/spawn/bench/internal/chart"
-	"github.com/spawn-go/spawn/bench/internal/measure"
+	"github.com/spawn-go/spawn/bench/measure"
 )
 
 func main() {

@@ -23,7 +23,7 @@ import (
 	"github.com/spawn-go/spawn/bench/dispatch"
 	"github.com/spawn-go/spawn/bench/internal/chart"
 	"github.com/spawn-go/spawn/bench/internal/groups"
-	"github.com/spawn-go/spawn/bench/internal/measure"
+	"github.com/spawn-go/spawn/bench/measure"
 )
 
 type group struct {

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/spawn-go/spawn/bench/internal/measure"
+	"github.com/spawn-go/spawn/bench/measure"
 )
 
 // All draws every chart of res into dir.

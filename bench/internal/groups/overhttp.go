@@ -15,7 +15,7 @@ import (
 
 	"github.com/spawn-go/spawn"
 	"github.com/spawn-go/spawn/bench/internal/loopback"
-	"github.com/spawn-go/spawn/bench/internal/measure"
+	"github.com/spawn-go/spawn/bench/measure"
 	"github.com/spawn-go/spawn/protocol"
 )
 

@@ -10,7 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/spawn-go/spawn"
-	"github.com/spawn-go/spawn/bench/internal/measure"
+	"github.com/spawn-go/spawn/bench/measure"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/state"
 )
@@ -19,9 +19,10 @@ import (
 const Scale = "scale"
 
 // Idle is the actor of the scale group: stateful, unnamed, with the
-// default snapshot (2s) and deactivation (30s) periods.
+// default snapshot period (2s) and a deactivation period (10 minutes)
+// long enough that none deactivates while the group watches them idle.
 type Idle struct {
-	spawn.Actor `spawn:"name=idle,kind=unnamed"`
+	spawn.Actor `spawn:"name=idle,kind=unnamed,deactivate=10m"`
 	State       *wrapperspb.Int64Value `spawn:"state"`
 }
 
@@ -54,11 +55,11 @@ const activators = 8
 func RunScale(cfg measure.Config) ([]measure.Measurement, error) {
 	sizes, window := []int{10000, 100000}, 5*time.Second
 	if cfg.Smoke {
-		sizes, window = []int{1000, 2000}, 300*time.Millisecond
+		sizes, window = []int{1000}, 200*time.Millisecond
 	}
 	var out []measure.Measurement
 	for _, n := range sizes {
-		ms, err := scaleOne(cfg, n, window, n == sizes[len(sizes)-1])
+		ms, err := scaleOne(cfg, n, window, n == sizes[len(sizes)-1], cfg.Smoke)
 		out = append(out, ms...)
 		if err != nil {
 			return out, fmt.Errorf("%d actors: %w", n, err)
@@ -67,8 +68,21 @@ func RunScale(cfg measure.Config) ([]measure.Measurement, error) {
 	return out, nil
 }
 
-func scaleOne(cfg measure.Config, n int, window time.Duration, last bool) ([]measure.Measurement, error) {
+func scaleOne(cfg measure.Config, n int, window time.Duration, last, smoke bool) ([]measure.Measurement, error) {
 	set := measure.NewSet(Scale)
+	// The waits outlast the periods they wait for (first snapshot 2s,
+	// workers' linger 1-2s, deactivation 1s); a smoke run only checks
+	// that the code runs, and waits less.
+	settle := func(d time.Duration) {
+		if smoke {
+			d /= 10
+		}
+		time.Sleep(d)
+	}
+	stableEvery := 2 * time.Second
+	if smoke {
+		stableEvery = 300 * time.Millisecond
+	}
 	p := fmt.Sprintf("%d/", n)
 	stateSize := float64(proto.Size(wrapperspb.Int64(int64(n))))
 
@@ -130,13 +144,24 @@ func scaleOne(cfg measure.Config, n int, window time.Duration, last bool) ([]mea
 	defer stop()
 	settle(2 * time.Second)
 	base = measure.HeapInuse()
-	rate2, err := activate(sys, "brief", opts)
-	if err != nil {
-		return nil, err
+	if cfg.ProfileDir != "" && last {
+		// Profiled, the second activation is not a sample of the rate.
+		err = measure.ProfileCPUWhile(cfg.ProfileDir, fmt.Sprintf("scale-activation-%d", n), func() error {
+			_, err := activate(sys, "brief", opts)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		rate2, err := activate(sys, "brief", opts)
+		if err != nil {
+			return nil, err
+		}
+		set.Add(p+"activation-rate", rate2)
 	}
-	set.Add(p+"activation-rate", rate2)
 	measure.Logf("scale: waiting for %d actors to deactivate", n)
-	after := waitStable(2*time.Second, 60*time.Second)
+	after := waitStable(stableEvery, 60*time.Second)
 	left := (float64(after) - float64(base)) / float64(n)
 	set.Add(p+"heap-per-actor-after-deactivation", left-storeShare)
 	if cfg.ProfileDir != "" && last {
@@ -197,8 +222,6 @@ func idleCPU(window time.Duration) float64 {
 	time.Sleep(window)
 	return 100 * float64(measure.ProcessCPU()-c0) / float64(time.Since(t0))
 }
-
-func settle(d time.Duration) { time.Sleep(d) }
 
 // waitStable polls the heap (after GC) every interval until two readings
 // in a row are within 1% of each other, or within gives up, and returns

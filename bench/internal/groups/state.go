@@ -16,7 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/spawn-go/spawn"
-	"github.com/spawn-go/spawn/bench/internal/measure"
+	"github.com/spawn-go/spawn/bench/measure"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/runtime"
 	"github.com/spawn-go/spawn/state"
@@ -118,8 +118,6 @@ func checkpoint(cfg measure.Config) ([]measure.Measurement, error) {
 			set.Add(subjects[i].name, ns)
 		}
 	}
-	// The checkpoint must have reached the disk: the last saved state is
-	// at least the last checkpointed value.
 	if cfg.ProfileDir != "" {
 		if err := measure.ProfileCPU(cfg.ProfileDir, "state-checkpoint-spawn-go", 3*cfg.Dur+time.Second, subjects[1].op); err != nil {
 			return nil, err
@@ -172,7 +170,7 @@ func (s *countingStore) Save(ctx context.Context, key state.Key, rec state.Recor
 func writeBehind(cfg measure.Config) ([]measure.Measurement, error) {
 	load, rounds, n := 3*time.Second, min(cfg.Rounds, 3), wbActors
 	if cfg.Smoke {
-		load, n = 300*time.Millisecond, 1000
+		load, n = 300*time.Millisecond, 200
 	}
 	set := measure.NewSet(State)
 	p := fmt.Sprintf("write-behind/%d/", n)

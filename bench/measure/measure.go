@@ -1,6 +1,8 @@
 // Package measure holds what every group of the suite shares: timing
 // loops, interleaved rounds, medians of per-round ratios, process CPU and
-// heap figures, and the result file.
+// heap figures, and the result file. Like dispatch, it is importable from
+// outside the repository, for harnesses that measure a peer that cannot
+// be committed here.
 package measure
 
 import (
