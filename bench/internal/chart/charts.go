@@ -9,7 +9,8 @@ import (
 	"github.com/spawn-go/spawn/bench/measure"
 )
 
-// All draws every chart of res into dir.
+// All draws every chart of res into dir, and writes the table of every
+// figure there as table.md.
 func All(res *measure.Result, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -33,7 +34,7 @@ func All(res *measure.Result, dir string) error {
 			return err
 		}
 	}
-	return nil
+	return os.WriteFile(filepath.Join(dir, "table.md"), []byte(Table(res)), 0o644)
 }
 
 // targets shows every targeted figure as a fraction of its target, so
