@@ -58,7 +58,7 @@ func sumStates(sys *spawn.System, opts []spawn.InvokeOption) (int64, error) {
 	var sum int64
 	for _, o := range opts {
 		var st wrapperspb.Int64Value
-		if err := sys.State(ctx, "counter", &st, o.(spawn.EffectOption)); err != nil {
+		if err := sys.State(ctx, "counter", &st, o.(spawn.RouteOption)); err != nil {
 			return 0, err
 		}
 		sum += st.Value
