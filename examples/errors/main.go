@@ -1,6 +1,7 @@
 // Errors shows what a caller gets when a call fails: the action's own
-// error, a panic, a name that is not there, a call that is wrong, and a
-// deadline, each with its spawn.Code and whether to try again.
+// error, a panic, a name that is not there, a call that is wrong, the
+// caller's deadline and the proxy's time limit, each with its spawn.Code
+// and whether to try again (Code.Retryable).
 //
 // Usage:
 //
@@ -23,6 +24,7 @@ import (
 
 	"github.com/spawn-go/spawn"
 	"github.com/spawn-go/spawn/examples/domain"
+	"github.com/spawn-go/spawn/protocol"
 )
 
 // guide:start vault
@@ -61,26 +63,6 @@ func (v *Vault) Wait(ctx *spawn.Context) error {
 
 // guide:end vault
 
-// guide:start retryable
-// retryable says whether a failed call may simply be made again.
-func retryable(err error) bool {
-	switch spawn.CodeOf(err) {
-	case spawn.CodeUnavailable:
-		// The proxy could not be reached: the call never got there.
-		return true
-	case spawn.CodeCanceled:
-		// The caller stopped waiting. The action may have run: call again
-		// only if running it twice does no harm.
-		return false
-	default:
-		// CodeAction, CodeNotFound and CodeInvalid: the same call fails
-		// the same way. CodeProxy: the proxy refused it; read the message.
-		return false
-	}
-}
-
-// guide:end retryable
-
 func main() {
 	// spawn logs at info level by default; the examples keep to warnings,
 	// so that their own output reads clearly. SPAWN_LOG=info shows it all.
@@ -117,7 +99,12 @@ func run(ctx context.Context, out io.Writer) (err error) {
 		if err == nil {
 			return fmt.Errorf("%s did not fail", what)
 		}
-		fmt.Fprintf(out, "%s: %v (retry: %v)\n", what, spawn.CodeOf(err), yesNo(retryable(err)))
+		// guide:start retryable
+		// Retryable: the call did not run, or ran and changed nothing, so
+		// the same call may simply be sent again.
+		code := spawn.CodeOf(err)
+		fmt.Fprintf(out, "%s: %v (retry: %v)\n", what, code, yesNo(code.Retryable()))
+		// guide:end retryable
 		return nil
 	}
 
@@ -184,6 +171,15 @@ func run(ctx context.Context, out io.Writer) (err error) {
 		return err
 	}
 	fmt.Fprintf(out, "  errors.Is(err, context.DeadlineExceeded): %v\n", timedOut)
+
+	// guide:start timeout
+	// The proxy's own time limit, in milliseconds: when it passes before
+	// the actor has applied the call, the call is dropped, unapplied.
+	err = sys.Invoke(ctx, "vault", "Wait", nil, nil, spawn.WithMetadata(protocol.RequestTimeoutKey, "100"))
+	// guide:end timeout
+	if err := report("vault.Wait with a 100ms request-timeout", err); err != nil {
+		return err
+	}
 	return nil
 }
 
