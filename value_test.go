@@ -105,7 +105,7 @@ func TestValueResult(t *testing.T) {
 			Effect("tmpl", "Ping", &testpb.Add{Delta: 1}, At(at), WithMetadata("k", "effect"), Instance("bob")),
 			check: func(t *testing.T, wf *protocol.Workflow, _ Value) {
 				req := wf.GetEffects()[0].GetRequest()
-				if !req.GetAsync() || req.GetScheduledTo() != at.UnixMilli() || req.GetRegisterRef() != "tmpl" {
+				if !req.GetAsync() || req.GetScheduledTo() != ceilMilli(at) || req.GetRegisterRef() != "tmpl" {
 					t.Fatalf("effect request %v", req)
 				}
 				if req.GetMetadata()["k"] != "effect" || req.GetMetadata()["trace"] != "t1" {

@@ -322,6 +322,11 @@ func serveProxy(ctx context.Context, cfg proxyConfig, engine *runtime.Engine, lo
 
 	logger.Info("spawn proxy started", zap.Stringer("addr", l.Addr()), zap.String("system", cfg.system),
 		zap.String("host", cfg.hostURL), zap.String("state", where))
+	if cfg.token == "" && !isLoopback(cfg.bind) {
+		logger.Warn("spawn proxy serves beyond this machine with no token: anyone who reaches "+l.Addr().String()+
+			" can register actors, call them and read their state; set "+protocol.EnvToken+" or -token-file, or bind 127.0.0.1",
+			zap.String("bind", cfg.bind))
+	}
 	fmt.Fprintf(stdout, "spawn proxy listening on %s (actor system %q, host %s, state %s)\n",
 		l.Addr(), cfg.system, cfg.hostURL, where)
 
@@ -408,4 +413,13 @@ func runStore(args []string, env func(string) string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "encrypted and compacted", dir)
 	return nil
+}
+
+// isLoopback reports whether a bind address serves this machine only.
+func isLoopback(bind string) bool {
+	if bind == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(bind)
+	return ip != nil && ip.IsLoopback()
 }
