@@ -64,6 +64,15 @@ func (s *System) invoke(ctx context.Context, caller *protocol.ActorId, actor, ac
 		return notSent(actor, action, err)
 	}
 	setTimeout(ctx, req)
+	ctx, call := s.tel().StartCall(ctx, req)
+	err = s.send(ctx, actor, action, req, out)
+	endCall(ctx, &call, err)
+	return err
+}
+
+// send sends req, the call of action on actor, and decodes its answer
+// into out.
+func (s *System) send(ctx context.Context, actor, action string, req *protocol.InvocationRequest, out proto.Message) error {
 	resp, err := s.back.invoke(ctx, req)
 	if err != nil {
 		return backendError(ctx, actor, action, err)

@@ -26,7 +26,7 @@ func result(v Value) (valueResult, error) {
 	if v.err != nil {
 		return valueResult{}, v.err
 	}
-	wf, err := v.workflow(self)
+	wf, err := v.workflow(self, nil)
 	if err != nil {
 		return valueResult{}, err
 	}
