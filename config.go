@@ -60,6 +60,9 @@ type config struct {
 	meterProvider  metric.MeterProvider
 	propagator     propagation.TextMapPropagator
 	tel            *telemetry.T
+
+	// activatorAddr is where the JSON activator listens; "" for nowhere.
+	activatorAddr string
 }
 
 // DefaultSystem is the actor system served when neither
@@ -83,6 +86,7 @@ func loadConfig(getenv func(string) string, opts []Option) (config, error) {
 		c.hostAddr = net.JoinHostPort(host, port)
 	}
 	c.token = getenv(protocol.EnvToken)
+	c.activatorAddr = getenv(protocol.EnvActivatorAddr)
 	for _, n := range []struct {
 		name string
 		set  func(int64)
