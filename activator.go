@@ -3,6 +3,7 @@ package spawn
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -108,6 +109,7 @@ func (s *System) activatorInput(r activator.Request) (proto.Message, *activator.
 	body := bytes.TrimSpace(r.Body)
 	empty := len(body) == 0 || bytes.Equal(body, []byte("{}"))
 	var d *registry.Definition
+	var hd *registry.Handler
 	if s.host != nil {
 		d = s.host.table.Lookup(&protocol.ActorId{Name: r.Actor})
 	}
@@ -118,7 +120,7 @@ func (s *System) activatorInput(r activator.Request) (proto.Message, *activator.
 		case r.Instance == "" && d.Kind == registry.Unnamed:
 			return nil, invalid("actor %q is unnamed: call one of its instances, POST /v1/actors/%s/instances/{instance}/%s", d.Name, d.Name, r.Action)
 		}
-		hd := d.Handler(r.Action)
+		hd = d.Handler(r.Action)
 		switch {
 		case hd == nil && !d.ReadsOverridden && slices.Contains(protocol.GetActions, r.Action):
 			// A built-in read: no input.
@@ -132,6 +134,8 @@ func (s *System) activatorInput(r activator.Request) (proto.Message, *activator.
 				return nil, invalid("action %q of actor %q takes no input; send no body", r.Action, d.Name)
 			}
 			return nil, nil
+		case namesType(body):
+			// A JSON Any, as for actors served elsewhere: below.
 		default:
 			if len(body) == 0 {
 				return nil, nil
@@ -154,7 +158,25 @@ func (s *System) activatorInput(r activator.Request) (proto.Message, *activator.
 		}
 		return nil, invalid("actor %q %s: send a JSON Any, naming its type in \"@type\" (a type linked into this program): %v", r.Actor, where, err)
 	}
+	if hd != nil && !hd.RawAny && in.GetTypeUrl() != hd.InputURL {
+		return nil, invalid("action %q of actor %q takes %s, not %s", r.Action, d.Name,
+			hd.Signature().InMessage.Descriptor().FullName(), describeURL(in.GetTypeUrl()))
+	}
 	return &in, nil
+}
+
+// namesType reports whether body is a JSON object with an "@type": a JSON
+// Any, which any caller may send.
+func namesType(body []byte) bool {
+	if !bytes.Contains(body, []byte(`"@type"`)) {
+		return false
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return false
+	}
+	_, ok := fields["@type"]
+	return ok
 }
 
 // activatorStatus is the HTTP status of each Code.

@@ -136,11 +136,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Async = async
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			write(w, &Problem{Status: http.StatusUnsupportedMediaType, Code: CodeMediaType, Message: "send application/json, not " + ct})
-			return
-		}
+	if ct := r.Header.Get("Content-Type"); ct != "" && !jsonBody(ct) {
+		write(w, &Problem{Status: http.StatusUnsupportedMediaType, Code: CodeMediaType, Message: "send application/json, not " + ct})
+		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
@@ -175,6 +173,14 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(out)
 	}
+}
+
+// jsonBody reports whether a request of Content-Type ct is read as JSON:
+// application/json and its +json relatives, and the form type that
+// curl -d sends unless told otherwise.
+func jsonBody(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "application/x-www-form-urlencoded")
 }
 
 // marshal renders messages for callers: every field, set or not, with its
