@@ -187,3 +187,28 @@ func TestOptionsFitTheirPlaces(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkflowCarriesTheTrace: the action's trace metadata goes to every
+// side effect, under what the action set itself.
+func TestWorkflowCarriesTheTrace(t *testing.T) {
+	trace := map[string]string{"traceparent": "00-action", "tracestate": "s=1"}
+	v := NoReply().Metadata("tracestate", "mine").
+		Effect("bob", "Ping", nil).
+		Effect("carl", "Ping", nil, WithMetadata("traceparent", "00-own"))
+	wf, err := v.workflow(self, trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []map[string]string{
+		{"traceparent": "00-action", "tracestate": "mine"},
+		{"traceparent": "00-own", "tracestate": "mine"},
+	} {
+		got := wf.GetEffects()[i].GetRequest().GetMetadata()
+		if len(got) != len(want) || got["traceparent"] != want["traceparent"] || got["tracestate"] != want["tracestate"] {
+			t.Errorf("effect %d metadata %v, want %v", i, got, want)
+		}
+	}
+	if len(trace) != 2 || trace["tracestate"] != "s=1" {
+		t.Errorf("the trace metadata was changed: %v", trace)
+	}
+}
