@@ -8,11 +8,11 @@ import (
 	"go.opentelemetry.io/otel/metric"
 )
 
-// What the runtime reports: activations, mailboxes, saves and
-// registrations. The runtime (the embedded one, and spawn proxy) reports
-// these events to an observer; an adapter of a few lines turns each into
-// the call below. Actors are named as the metrics name them: an unnamed
-// actor's instances under the unnamed actor's name.
+// What the runtime reports: activations, saves and registrations, as
+// events to its observer, which an adapter of a few lines turns into the
+// calls below; and the depth of mailboxes, read from the runtime when the
+// metrics are collected. Actors are named as the metrics name them: an
+// unnamed actor's instances under the unnamed actor's name.
 
 // Activated counts one more active instance of actor.
 func (t *T) Activated(ctx context.Context, actor string) {
@@ -28,12 +28,23 @@ func (t *T) Deactivated(ctx context.Context, actor string) {
 	}
 }
 
-// Queued records the depth of actor's mailbox as a message joins it,
-// counting that message.
-func (t *T) Queued(ctx context.Context, actor string, depth int) {
-	if t.mailbox.Enabled(ctx) {
-		t.mailbox.Record(ctx, int64(depth), metric.WithAttributes(KeyActor.String(actor)))
+// ObserveMailboxes makes depths the source of spawn.mailbox.depth: at each
+// collection, it is called with a function to report, for each actor, the
+// messages waiting in its active instances' mailboxes (the runtime's
+// introspection knows them). It returns the function that stops it.
+func (t *T) ObserveMailboxes(depths func(report func(actor string, waiting int))) (stop func() error, err error) {
+	reg, err := t.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		sums := map[string]int64{}
+		depths(func(actor string, waiting int) { sums[actor] += int64(waiting) })
+		for actor, n := range sums {
+			o.ObserveInt64(t.mailbox, n, metric.WithAttributes(KeyActor.String(actor)))
+		}
+		return nil
+	}, t.mailbox)
+	if err != nil {
+		return nil, err
 	}
+	return reg.Unregister, nil
 }
 
 // Snapshot records a periodic save of actor's state that took d and failed

@@ -120,9 +120,10 @@ type T struct {
 	global  atomic.Pointer[tracing]
 	prop    propagation.TextMapPropagator
 
+	meter                metric.Meter
 	client, server       metric.Float64Histogram
 	active               metric.Int64UpDownCounter
-	mailbox              metric.Int64Histogram
+	mailbox              metric.Int64ObservableGauge
 	snapshot, checkpoint metric.Float64Histogram
 	registrations        metric.Int64Counter
 
@@ -144,6 +145,7 @@ func New(cfg Config) *T {
 		mp = otel.GetMeterProvider()
 	}
 	m := mp.Meter(ScopeName, metric.WithInstrumentationVersion(cfg.Version), metric.WithSchemaURL(semconv.SchemaURL))
+	t.meter = m
 	t.client = float64Histogram(m, MetricClientDuration, "s", "Duration of invocations made by this program, from the call to its answer.")
 	t.server = float64Histogram(m, MetricServerDuration, "s", "Duration of the actions this host ran, from the invocation's arrival to its response.")
 	t.snapshot = float64Histogram(m, MetricSnapshotDuration, "s", "Duration of periodic saves of actors' state.")
@@ -154,11 +156,10 @@ func New(cfg Config) *T {
 		otel.Handle(err)
 		t.active = noop.Int64UpDownCounter{}
 	}
-	if t.mailbox, err = m.Int64Histogram(MetricMailboxDepth, metric.WithUnit("{message}"),
-		metric.WithDescription("Messages waiting in an actor's mailbox, seen as each new one is queued."),
-		metric.WithExplicitBucketBoundaries(0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)); err != nil {
+	if t.mailbox, err = m.Int64ObservableGauge(MetricMailboxDepth, metric.WithUnit("{message}"),
+		metric.WithDescription("Messages waiting in the mailboxes of an actor's active instances.")); err != nil {
 		otel.Handle(err)
-		t.mailbox = noop.Int64Histogram{}
+		t.mailbox = noop.Int64ObservableGauge{}
 	}
 	if t.registrations, err = m.Int64Counter(MetricRegistrations, metric.WithUnit("{registration}"),
 		metric.WithDescription("Registrations of hosts' actors received by the runtime.")); err != nil {
@@ -184,13 +185,17 @@ type tracing struct {
 	tp     trace.TracerProvider
 	tracer trace.Tracer
 	on     bool
+	// comparable: tp's dynamic type can be compared with ==.
+	comparable bool
 }
 
 func (t *T) newTracing(tp trace.TracerProvider) *tracing {
+	typ := reflect.TypeOf(tp)
 	return &tracing{
-		tp:     tp,
-		tracer: tp.Tracer(ScopeName, trace.WithInstrumentationVersion(t.version), trace.WithSchemaURL(semconv.SchemaURL)),
-		on:     tracingOn(tp),
+		tp:         tp,
+		tracer:     tp.Tracer(ScopeName, trace.WithInstrumentationVersion(t.version), trace.WithSchemaURL(semconv.SchemaURL)),
+		on:         tracingOn(tp),
+		comparable: typ != nil && typ.Comparable(),
 	}
 }
 
@@ -201,7 +206,9 @@ func (t *T) tracing() *tracing {
 		return t.fixed
 	}
 	tp := otel.GetTracerProvider()
-	if cur := t.global.Load(); cur != nil && sameProvider(cur.tp, tp) {
+	// Comparing interfaces panics only for two values of one
+	// non-comparable type; cur's type is comparable.
+	if cur := t.global.Load(); cur != nil && cur.comparable && cur.tp == tp {
 		return cur
 	}
 	tr := t.newTracing(tp)
@@ -216,11 +223,6 @@ func (t *T) Tracing() bool { return t.tracing().on }
 // Propagator returns the propagator that carries span contexts in
 // metadata.
 func (t *T) Propagator() propagation.TextMapPropagator { return t.prop }
-
-func sameProvider(a, b trace.TracerProvider) bool {
-	ta := reflect.TypeOf(a)
-	return ta == reflect.TypeOf(b) && ta != nil && ta.Comparable() && a == b
-}
 
 // tracingOn reports whether tp makes spans: false for the global provider
 // before one is set (it hands out non-recording spans), and for the no-op

@@ -56,7 +56,6 @@ func TestNothingWithoutProviders(t *testing.T) {
 				c, act := tel.StartAction(ctx, inv, "joe", "Hi")
 				act.End(c, OK, "")
 				tel.Activated(ctx, "joe")
-				tel.Queued(ctx, "joe", 3)
 				tel.Snapshot(ctx, "joe", time.Millisecond, OK)
 			})
 			if allocs != 0 {
@@ -190,7 +189,15 @@ func TestRuntimeMetrics(t *testing.T) {
 	tel.Activated(ctx, "joe")
 	tel.Activated(ctx, "joe")
 	tel.Deactivated(ctx, "joe")
-	tel.Queued(ctx, "joe", 4)
+	stop, err := tel.ObserveMailboxes(func(report func(string, int)) {
+		report("joe", 3) // two instances of joe
+		report("joe", 1)
+		report("ann", 0)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
 	tel.Snapshot(ctx, "joe", 2*time.Millisecond, OK)
 	tel.Checkpoint(ctx, "joe", time.Millisecond, "STORE_FAILED")
 	tel.Registered(ctx, OK)
@@ -211,8 +218,13 @@ func TestRuntimeMetrics(t *testing.T) {
 	if s := got[MetricActorsActive].(metricdata.Sum[int64]); len(s.DataPoints) != 1 || s.DataPoints[0].Value != 1 || !s.DataPoints[0].Attributes.Equals(&joe) {
 		t.Errorf("%s = %+v, want 1 for joe", MetricActorsActive, s.DataPoints)
 	}
-	if h := got[MetricMailboxDepth].(metricdata.Histogram[int64]); len(h.DataPoints) != 1 || h.DataPoints[0].Sum != 4 {
-		t.Errorf("%s = %+v, want one depth of 4", MetricMailboxDepth, h.DataPoints)
+	depths := map[string]int64{}
+	for _, dp := range got[MetricMailboxDepth].(metricdata.Gauge[int64]).DataPoints {
+		v, _ := dp.Attributes.Value(KeyActor)
+		depths[v.AsString()] = dp.Value
+	}
+	if len(depths) != 2 || depths["joe"] != 4 || depths["ann"] != 0 {
+		t.Errorf("%s = %v, want joe 4 and ann 0", MetricMailboxDepth, depths)
 	}
 	if h := got[MetricSnapshotDuration].(metricdata.Histogram[float64]); len(h.DataPoints) != 1 || h.DataPoints[0].Sum != 0.002 {
 		t.Errorf("%s = %+v, want one of 2ms", MetricSnapshotDuration, h.DataPoints)
@@ -224,5 +236,24 @@ func TestRuntimeMetrics(t *testing.T) {
 	}
 	if s := got[MetricRegistrations].(metricdata.Sum[int64]); len(s.DataPoints) != 1 || s.DataPoints[0].Value != 1 {
 		t.Errorf("%s = %+v, want 1", MetricRegistrations, s.DataPoints)
+	}
+}
+
+// BenchmarkWithoutProviders measures what the instrumentation adds to a
+// call and to an action when nothing is recorded: the whole of its cost
+// on the hot paths of programs that set no provider.
+func BenchmarkWithoutProviders(b *testing.B) {
+	tel := New(Config{})
+	ctx := context.Background()
+	req, inv := request(), invocation(nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		c, call := tel.StartCall(ctx, req)
+		call.End(c, OK, "")
+		if tel.Active(ctx) {
+			b.Fatal("active")
+		}
+		c, act := tel.StartAction(ctx, inv, "joe", "Hi")
+		act.End(c, OK, "")
 	}
 }
