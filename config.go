@@ -8,9 +8,13 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/spawn-go/spawn/internal/logging"
+	"github.com/spawn-go/spawn/internal/telemetry"
 	"github.com/spawn-go/spawn/protocol"
 )
 
@@ -49,6 +53,16 @@ type config struct {
 	maxMailbox       int
 	maxAsyncBytes    int64
 	keepRevisions    int
+
+	// Telemetry: the providers and propagator asked for, and the
+	// instrumentation built from them.
+	tracerProvider trace.TracerProvider
+	meterProvider  metric.MeterProvider
+	propagator     propagation.TextMapPropagator
+	tel            *telemetry.T
+
+	// activatorAddr is where the JSON activator listens; "" for nowhere.
+	activatorAddr string
 }
 
 // DefaultSystem is the actor system served when neither
@@ -72,6 +86,7 @@ func loadConfig(getenv func(string) string, opts []Option) (config, error) {
 		c.hostAddr = net.JoinHostPort(host, port)
 	}
 	c.token = getenv(protocol.EnvToken)
+	c.activatorAddr = getenv(protocol.EnvActivatorAddr)
 	for _, n := range []struct {
 		name string
 		set  func(int64)
@@ -130,6 +145,7 @@ func loadConfig(getenv func(string) string, opts []Option) (config, error) {
 			c.hostAddr = net.JoinHostPort(bind, port)
 		}
 	}
+	c.tel = newTelemetry(&c)
 	if c.logger == nil {
 		l, err := logging.FromEnv(getenv)
 		if err != nil {

@@ -155,6 +155,9 @@ type System struct {
 	engine *runtime.Engine
 	store  state.Store
 
+	// The JSON activator's listener, with WithActivator.
+	act *activatorServer
+
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -198,6 +201,10 @@ func Start(ctx context.Context, args ...any) (*System, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.startActivator(); err != nil {
+		_ = s.Stop(ctx)
+		return nil, err
+	}
 	for _, d := range table.Definitions() {
 		for _, w := range d.Warnings {
 			s.log.Warn("spawn: "+w, zap.String("actor", d.Name))
@@ -226,7 +233,7 @@ func (s *System) Stop(ctx context.Context) error {
 			s.stopWatch()
 			<-s.watchDone
 		}
-		var errs []error
+		errs := []error{s.stopActivator(ctx)}
 		if s.server != nil {
 			errs = append(errs, s.server.Shutdown(ctx))
 			<-s.served

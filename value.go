@@ -182,18 +182,24 @@ func (v Value) fail(err error) Value {
 }
 
 // workflow builds the protocol Workflow of v for the actor self, which
-// returned it, or nil when v asks for none.
-func (v Value) workflow(self *protocol.ActorId) (*protocol.Workflow, error) {
+// returned it, or nil when v asks for none. trace, when not nil, is the
+// metadata that carries the action's span: it goes to every side effect,
+// under the metadata the action set.
+func (v Value) workflow(self *protocol.ActorId, trace map[string]string) (*protocol.Workflow, error) {
 	if v.broadcast == nil && len(v.effects) == 0 && v.route == nil {
 		return nil, nil
 	}
 	wf := &protocol.Workflow{Broadcast: v.broadcast}
+	base := v.metadata
+	if trace != nil {
+		base = effects.MergeMetadata(trace, v.metadata)
+	}
 	for _, fx := range v.effects {
 		to := fx.to
 		if to.System == "" {
 			to.System = self.GetSystem()
 		}
-		se, err := effects.SideEffect(self, to, fx.payload, effects.MergeMetadata(v.metadata, fx.metadata), fx.scheduledTo)
+		se, err := effects.SideEffect(self, to, fx.payload, effects.MergeMetadata(base, fx.metadata), fx.scheduledTo)
 		if err != nil {
 			return nil, err
 		}

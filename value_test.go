@@ -26,7 +26,7 @@ func result(v Value) (valueResult, error) {
 	if v.err != nil {
 		return valueResult{}, v.err
 	}
-	wf, err := v.workflow(self)
+	wf, err := v.workflow(self, nil)
 	if err != nil {
 		return valueResult{}, err
 	}
@@ -196,5 +196,30 @@ func TestScheduledTimesRoundUp(t *testing.T) {
 	}
 	if got := res.Workflow.GetEffects()[0].GetRequest().GetScheduledTo(); got != 1_000_001 {
 		t.Fatalf("scheduled_to %d for a time 0.3 ms past 1000000: a call must never run early", got)
+	}
+}
+
+// TestWorkflowCarriesTheTrace: the action's trace metadata goes to every
+// side effect, under what the action set itself.
+func TestWorkflowCarriesTheTrace(t *testing.T) {
+	trace := map[string]string{"traceparent": "00-action", "tracestate": "s=1"}
+	v := NoReply().Metadata("tracestate", "mine").
+		Effect("bob", "Ping", nil).
+		Effect("carl", "Ping", nil, WithMetadata("traceparent", "00-own"))
+	wf, err := v.workflow(self, trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []map[string]string{
+		{"traceparent": "00-action", "tracestate": "mine"},
+		{"traceparent": "00-own", "tracestate": "mine"},
+	} {
+		got := wf.GetEffects()[i].GetRequest().GetMetadata()
+		if len(got) != len(want) || got["traceparent"] != want["traceparent"] || got["tracestate"] != want["tracestate"] {
+			t.Errorf("effect %d metadata %v, want %v", i, got, want)
+		}
+	}
+	if len(trace) != 2 || trace["tracestate"] != "s=1" {
+		t.Errorf("the trace metadata was changed: %v", trace)
 	}
 }
