@@ -8,10 +8,14 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/spawn-go/spawn/internal/enginehook"
 	"github.com/spawn-go/spawn/internal/logging"
+	"github.com/spawn-go/spawn/internal/telemetry"
 	"github.com/spawn-go/spawn/protocol"
 )
 
@@ -53,6 +57,16 @@ type config struct {
 	// engineHooks adjust the embedded runtime (spawntest's, through
 	// internal/enginehook).
 	engineHooks []enginehook.Hook
+
+	// Telemetry: the providers and propagator asked for, and the
+	// instrumentation built from them.
+	tracerProvider trace.TracerProvider
+	meterProvider  metric.MeterProvider
+	propagator     propagation.TextMapPropagator
+	tel            *telemetry.T
+
+	// activatorAddr is where the JSON activator listens; "" for nowhere.
+	activatorAddr string
 }
 
 // DefaultSystem is the actor system served when neither
@@ -76,6 +90,7 @@ func loadConfig(getenv func(string) string, opts []Option) (config, error) {
 		c.hostAddr = net.JoinHostPort(host, port)
 	}
 	c.token = getenv(protocol.EnvToken)
+	c.activatorAddr = getenv(protocol.EnvActivatorAddr)
 	for _, n := range []struct {
 		name string
 		set  func(int64)
@@ -134,6 +149,7 @@ func loadConfig(getenv func(string) string, opts []Option) (config, error) {
 			c.hostAddr = net.JoinHostPort(bind, port)
 		}
 	}
+	c.tel = newTelemetry(&c)
 	if c.logger == nil {
 		l, err := logging.FromEnv(getenv)
 		if err != nil {

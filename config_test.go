@@ -59,3 +59,15 @@ func TestLoadConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestActivatorAddressFromTheEnvironment(t *testing.T) {
+	env := func(k string) string { return map[string]string{"SPAWN_ACTIVATOR_ADDR": ":8091"}[k] }
+	c, err := loadConfig(env, []Option{WithLogger(nil)})
+	if err != nil || c.activatorAddr != ":8091" {
+		t.Fatalf("activator %q, %v; want :8091 from SPAWN_ACTIVATOR_ADDR", c.activatorAddr, err)
+	}
+	c, err = loadConfig(env, []Option{WithLogger(nil), WithActivator("")})
+	if err != nil || c.activatorAddr != "" {
+		t.Fatalf("activator %q, %v; want WithActivator(\"\") to turn it off", c.activatorAddr, err)
+	}
+}

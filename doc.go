@@ -144,9 +144,10 @@
 // Every failed call returns an *Error; CodeOf gives any error's Code, and
 // Code.Retryable says whether the same call may simply be sent again.
 // Retryable codes are those where nothing was applied: CodeUnavailable,
-// CodeProxy, CodeTimeout, CodeOverloaded (back off first) and CodeNotReady.
-// CodeOutcomeUnknown, and CodeCanceled unless its message says the call
-// was not applied, mean the change may have been applied: read the actor's
+// CodeTimeout, CodeOverloaded (back off first) and CodeNotReady.
+// CodeOutcomeUnknown, CodeCanceled unless its message says the call was
+// not applied, and CodeProxy (the real proxy's timeouts among them) mean
+// the change may have been applied: read the actor's
 // state first, or make the action idempotent. CodeAction, CodeNotFound and
 // CodeInvalid fail the same way again. An action's error reaches the caller
 // as its message: errors.Is with the action's own sentinel errors does not
@@ -178,8 +179,9 @@
 //
 // # Exposure
 //
-// A host listens on loopback when its proxy is on loopback, and on every
-// interface otherwise (in a pod, the proxy reaches it there). WithToken
+// A host listens on loopback when its proxy's address is loopback or
+// unspecified (0.0.0.0, as the Spawn operator sets it in a pod, where the
+// proxy calls the host on loopback), and on every interface otherwise. WithToken
 // (or SPAWN_TOKEN) makes the host and spawn-go's own proxy require a shared
 // token on every call; the real Spawn proxy has none, so leave it unset
 // with the real proxy.

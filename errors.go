@@ -34,8 +34,11 @@ const (
 	CodeUnavailable
 	// CodeProxy: the proxy or runtime refused or failed the request
 	// before applying anything (a registration or spawn it refused, a host
-	// it could not call, a reply it could not use). Nothing changed;
-	// retrying is safe, though it may fail the same way.
+	// it could not call, a reply it could not use): with spawn-go's
+	// runtime, nothing changed. The real Spawn proxy reports every failure
+	// this way, its timeouts included, after which a call may still be
+	// applied; so Retryable is false, and a caller that knows its proxy is
+	// spawn-go's may retry.
 	CodeProxy
 	// CodeCanceled: the call's context ended before the answer came;
 	// errors.Is(err, context.Canceled) or errors.Is(err,
@@ -73,11 +76,11 @@ var codeNames = [...]string{"unknown", "action failed", "not found", "invalid ca
 // sent again: it did not run, or ran and changed nothing. It is false for
 // CodeAction (the action refused; it would refuse again unless something
 // changed), CodeNotFound and CodeInvalid (the same call fails the same
-// way), and for CodeCanceled and CodeOutcomeUnknown, whose call may have
-// been applied.
+// way), and for CodeCanceled, CodeOutcomeUnknown and CodeProxy, whose call
+// may have been applied.
 func (c Code) Retryable() bool {
 	switch c {
-	case CodeUnavailable, CodeProxy, CodeTimeout, CodeOverloaded, CodeNotReady:
+	case CodeUnavailable, CodeTimeout, CodeOverloaded, CodeNotReady:
 		return true
 	}
 	return false

@@ -52,7 +52,7 @@ func TestCodeOfBackendErrors(t *testing.T) {
 func TestCodeRetryable(t *testing.T) {
 	retry := map[Code]bool{
 		CodeUnknown: false, CodeAction: false, CodeNotFound: false, CodeInvalid: false,
-		CodeUnavailable: true, CodeProxy: true, CodeCanceled: false, CodeOutcomeUnknown: false,
+		CodeUnavailable: true, CodeProxy: false, CodeCanceled: false, CodeOutcomeUnknown: false,
 		CodeTimeout: true, CodeOverloaded: true, CodeNotReady: true,
 	}
 	if len(retry) != len(codeNames) {

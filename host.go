@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/spawn-go/spawn/internal/nearest"
+	"github.com/spawn-go/spawn/internal/telemetry"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/registry"
 )
@@ -58,8 +59,26 @@ func (h *host) Call(ctx context.Context, inv *protocol.ActorInvocation) (*protoc
 	return h.call(ctx, inv), nil
 }
 
+// call runs inv, measured: a span for the action and its duration, when
+// telemetry records anything.
 func (h *host) call(ctx context.Context, inv *protocol.ActorInvocation) *protocol.ActorInvocationResponse {
 	d := h.table.Lookup(inv.GetActor())
+	t := h.sys.tel()
+	if !t.Active(ctx) {
+		return h.dispatch(ctx, inv, d, nil)
+	}
+	actor, action := measuredAs(d, inv.GetActionName())
+	ctx, act := t.StartAction(ctx, inv, actor, action)
+	resp := h.dispatch(ctx, inv, d, &act)
+	code, msg := outcome(resp)
+	act.End(ctx, code, msg)
+	return resp
+}
+
+// dispatch runs inv on d, the actor that serves it (nil for none). act,
+// when not nil, is the action's measurement, whose span the workflow
+// carries on.
+func (h *host) dispatch(ctx context.Context, inv *protocol.ActorInvocation, d *registry.Definition, act *telemetry.Action) *protocol.ActorInvocationResponse {
 	if d == nil {
 		return failed(inv, protocol.Status_ACTOR_NOT_FOUND, fmt.Sprintf("this host has no actor %q%s; it serves %s",
 			inv.GetActor().GetName(), parentNote(inv.GetActor()), quoteList(h.table.Names())))
@@ -84,7 +103,7 @@ func (h *host) call(ctx context.Context, inv *protocol.ActorInvocation) *protoco
 	if err != nil {
 		return failed(inv, protocol.Status_ERROR, err.Error())
 	}
-	resp, err := respond(d, recv, inv, v, h.now)
+	resp, err := respond(ctx, d, recv, inv, v, act, h.now)
 	if err != nil {
 		return failed(inv, protocol.Status_ERROR, fmt.Sprintf("actor %q action %q: %v", d.Name, hd.Name, err))
 	}
@@ -196,9 +215,10 @@ func panicSite() string {
 	}
 }
 
-// respond builds the response from what the action returned; now reads
-// the System's clock, for the delays of side effects.
-func respond(d *registry.Definition, recv reflect.Value, inv *protocol.ActorInvocation, v Value, now func() time.Time) (*protocol.ActorInvocationResponse, error) {
+// respond builds the response from what the action returned. act, when
+// not nil, is the action's measurement: its span goes with the workflow.
+// now reads the System's clock, for the delays of side effects.
+func respond(ctx context.Context, d *registry.Definition, recv reflect.Value, inv *protocol.ActorInvocation, v Value, act *telemetry.Action, now func() time.Time) (*protocol.ActorInvocationResponse, error) {
 	uc := &protocol.Context{
 		Self:   inv.GetActor(),
 		Caller: inv.GetCaller(),
@@ -210,7 +230,11 @@ func respond(d *registry.Definition, recv reflect.Value, inv *protocol.ActorInvo
 	}
 	// Without a state field, leaving State unset keeps the proxy's copy.
 	uc.State = st
-	wf, err := v.workflow(inv.GetActor(), now)
+	var trace map[string]string
+	if act != nil && len(v.effects) > 0 {
+		trace = act.Carrier(ctx)
+	}
+	wf, err := v.workflow(inv.GetActor(), trace, now)
 	if err != nil {
 		return nil, err
 	}
@@ -221,16 +245,35 @@ func respond(d *registry.Definition, recv reflect.Value, inv *protocol.ActorInvo
 		Workflow:       wf,
 		Checkpoint:     v.checkpoint,
 	}
+	var reply *anypb.Any
 	if v.reply == nil {
 		resp.Payload = &protocol.ActorInvocationResponse_Noop{Noop: &protocol.Noop{}}
-		return resp, nil
+	} else {
+		if reply, err = anypb.New(v.reply); err != nil {
+			return nil, fmt.Errorf("encoding the reply: %w", err)
+		}
+		resp.Payload = &protocol.ActorInvocationResponse_Value{Value: reply}
 	}
-	reply, err := anypb.New(v.reply)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the reply: %w", err)
+	if act != nil {
+		noteOrigins(act, inv, v, reply)
 	}
-	resp.Payload = &protocol.ActorInvocationResponse_Value{Value: reply}
 	return resp, nil
+}
+
+// noteOrigins tells telemetry what the proxy will make of v's broadcast
+// and its forward or pipe, so that those invocations continue the action's
+// trace.
+func noteOrigins(act *telemetry.Action, inv *protocol.ActorInvocation, v Value, reply *anypb.Any) {
+	if v.broadcast != nil {
+		act.Broadcast(inv.GetActor(), v.broadcast.GetValue())
+	}
+	switch {
+	case v.route == nil:
+	case v.route.pipe:
+		act.Routed(inv.GetActor(), reply)
+	default:
+		act.Routed(inv.GetActor(), inv.GetValue())
+	}
 }
 
 // newState encodes the actor's new state: Value.State when the action set

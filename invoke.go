@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/spawn-go/spawn/effects"
 	"github.com/spawn-go/spawn/protocol"
@@ -28,7 +29,7 @@ type backend interface {
 
 // Invoke calls action on actor with in (nil for no input) and decodes the
 // reply into out (nil to ignore it; left as it is when the action sends no
-// reply). A deadline on ctx becomes the proxy's time limit for the call.
+// reply; an *anypb.Any out takes any reply undecoded). A deadline on ctx becomes the proxy's time limit for the call.
 // Failures are *Error values.
 func (s *System) Invoke(ctx context.Context, actor, action string, in, out proto.Message, opts ...InvokeOption) error {
 	return s.invoke(ctx, nil, actor, action, in, out, opts)
@@ -64,6 +65,15 @@ func (s *System) invoke(ctx context.Context, caller *protocol.ActorId, actor, ac
 		return notSent(actor, action, err)
 	}
 	setTimeout(ctx, req)
+	ctx, call := s.tel().StartCall(ctx, req)
+	err = s.send(ctx, actor, action, req, out)
+	endCall(ctx, &call, err)
+	return err
+}
+
+// send sends req, the call of action on actor, and decodes its answer
+// into out.
+func (s *System) send(ctx context.Context, actor, action string, req *protocol.InvocationRequest, out proto.Message) error {
 	resp, err := s.back.invoke(ctx, req)
 	if err != nil {
 		return backendError(ctx, actor, action, err)
@@ -127,7 +137,13 @@ func decodeReply(actor, action string, resp *protocol.InvocationResponse, out pr
 	if out == nil {
 		return nil
 	}
-	if want := protocol.TypeURL(out.ProtoReflect().Descriptor().FullName()); v.GetTypeUrl() != want {
+	want := protocol.TypeURL(out.ProtoReflect().Descriptor().FullName())
+	if raw, ok := out.(*anypb.Any); ok && v.GetTypeUrl() != want {
+		// An Any takes the reply undecoded, whatever its type.
+		raw.TypeUrl, raw.Value = v.GetTypeUrl(), v.GetValue()
+		return nil
+	}
+	if v.GetTypeUrl() != want {
 		return &Error{Code: CodeInvalid, Actor: actor, Action: action,
 			Message: fmt.Sprintf("the reply is %s, but out is %s", v.GetTypeUrl(), want)}
 	}

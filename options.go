@@ -75,15 +75,24 @@ func newInvokeConfig[O InvokeOption](opts []O) invokeConfig {
 }
 
 // scheduledTo is when the call runs, in Unix milliseconds, or 0 for now;
-// a Delay counts from now.
+// a Delay counts from now. The protocol counts whole milliseconds;
+// rounding up means a call never runs before its time.
 func (c *invokeConfig) scheduledTo(now time.Time) int64 {
 	switch {
 	case c.delay > 0:
-		return now.Add(c.delay).UnixMilli()
+		return ceilMilli(now.Add(c.delay))
 	case !c.at.IsZero():
-		return c.at.UnixMilli()
+		return ceilMilli(c.at)
 	}
 	return 0
+}
+
+func ceilMilli(t time.Time) int64 {
+	ms := t.UnixMilli()
+	if time.UnixMilli(ms).Before(t) {
+		ms++
+	}
+	return ms
 }
 
 // Instance addresses the instance name of the unnamed actor that the call

@@ -159,6 +159,9 @@ type System struct {
 	// now is the time delayed calls count from: the runtime's clock.
 	now func() time.Time
 
+	// The JSON activator's listener, with WithActivator.
+	act *activatorServer
+
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -202,6 +205,10 @@ func Start(ctx context.Context, args ...any) (*System, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.startActivator(); err != nil {
+		_ = s.Stop(ctx)
+		return nil, err
+	}
 	for _, d := range table.Definitions() {
 		for _, w := range d.Warnings {
 			s.log.Warn("spawn: "+w, zap.String("actor", d.Name))
@@ -230,7 +237,7 @@ func (s *System) Stop(ctx context.Context) error {
 			s.stopWatch()
 			<-s.watchDone
 		}
-		var errs []error
+		errs := []error{s.stopActivator(ctx)}
 		if s.server != nil {
 			errs = append(errs, s.server.Shutdown(ctx))
 			<-s.served

@@ -185,13 +185,19 @@ func (v Value) fail(err error) Value {
 }
 
 // workflow builds the protocol Workflow of v for the actor self, which
-// returned it, or nil when v asks for none. now reads the clock that the
-// delays of side effects count from, when one has a delay.
-func (v Value) workflow(self *protocol.ActorId, now func() time.Time) (*protocol.Workflow, error) {
+// returned it, or nil when v asks for none. trace, when not nil, is the
+// metadata that carries the action's span: it goes to every side effect,
+// under the metadata the action set. now reads the clock that the delays
+// of side effects count from, when one has a delay.
+func (v Value) workflow(self *protocol.ActorId, trace map[string]string, now func() time.Time) (*protocol.Workflow, error) {
 	if v.broadcast == nil && len(v.effects) == 0 && v.route == nil {
 		return nil, nil
 	}
 	wf := &protocol.Workflow{Broadcast: v.broadcast}
+	base := v.metadata
+	if trace != nil {
+		base = effects.MergeMetadata(trace, v.metadata)
+	}
 	for _, fx := range v.effects {
 		to := fx.to
 		if to.System == "" {
@@ -201,7 +207,7 @@ func (v Value) workflow(self *protocol.ActorId, now func() time.Time) (*protocol
 		if fx.when.delay > 0 || !fx.when.at.IsZero() {
 			at = fx.when.scheduledTo(now())
 		}
-		se, err := effects.SideEffect(self, to, fx.payload, effects.MergeMetadata(v.metadata, fx.metadata), at)
+		se, err := effects.SideEffect(self, to, fx.payload, effects.MergeMetadata(base, fx.metadata), at)
 		if err != nil {
 			return nil, err
 		}

@@ -29,7 +29,7 @@ func result(v Value) (valueResult, error) {
 	if v.err != nil {
 		return valueResult{}, v.err
 	}
-	wf, err := v.workflow(self, func() time.Time { return returnedAt })
+	wf, err := v.workflow(self, nil, func() time.Time { return returnedAt })
 	if err != nil {
 		return valueResult{}, err
 	}
@@ -108,7 +108,7 @@ func TestValueResult(t *testing.T) {
 			Effect("tmpl", "Ping", &testpb.Add{Delta: 1}, At(at), WithMetadata("k", "effect"), Instance("bob")),
 			check: func(t *testing.T, wf *protocol.Workflow, _ Value) {
 				req := wf.GetEffects()[0].GetRequest()
-				if !req.GetAsync() || req.GetScheduledTo() != at.UnixMilli() || req.GetRegisterRef() != "tmpl" {
+				if !req.GetAsync() || req.GetScheduledTo() != ceilMilli(at) || req.GetRegisterRef() != "tmpl" {
 					t.Fatalf("effect request %v", req)
 				}
 				if req.GetMetadata()["k"] != "effect" || req.GetMetadata()["trace"] != "t1" {
@@ -194,5 +194,41 @@ func TestOptionsFitTheirPlaces(t *testing.T) {
 		if invoke != tt.invoke || effect != tt.effect || route != tt.route {
 			t.Errorf("%s: invoke %v effect %v route %v, want %v %v %v", tt.name, invoke, effect, route, tt.invoke, tt.effect, tt.route)
 		}
+	}
+}
+
+func TestScheduledTimesRoundUp(t *testing.T) {
+	at := time.UnixMilli(1_000_000).Add(300 * time.Microsecond)
+	res, err := result(NoReply().Effect("bob", "Ping", nil, At(at)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Workflow.GetEffects()[0].GetRequest().GetScheduledTo(); got != 1_000_001 {
+		t.Fatalf("scheduled_to %d for a time 0.3 ms past 1000000: a call must never run early", got)
+	}
+}
+
+// TestWorkflowCarriesTheTrace: the action's trace metadata goes to every
+// side effect, under what the action set itself.
+func TestWorkflowCarriesTheTrace(t *testing.T) {
+	trace := map[string]string{"traceparent": "00-action", "tracestate": "s=1"}
+	v := NoReply().Metadata("tracestate", "mine").
+		Effect("bob", "Ping", nil).
+		Effect("carl", "Ping", nil, WithMetadata("traceparent", "00-own"))
+	wf, err := v.workflow(self, trace, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []map[string]string{
+		{"traceparent": "00-action", "tracestate": "mine"},
+		{"traceparent": "00-own", "tracestate": "mine"},
+	} {
+		got := wf.GetEffects()[i].GetRequest().GetMetadata()
+		if len(got) != len(want) || got["traceparent"] != want["traceparent"] || got["tracestate"] != want["tracestate"] {
+			t.Errorf("effect %d metadata %v, want %v", i, got, want)
+		}
+	}
+	if len(trace) != 2 || trace["tracestate"] != "s=1" {
+		t.Errorf("the trace metadata was changed: %v", trace)
 	}
 }

@@ -20,6 +20,13 @@ type serverOptions struct {
 	readTimeout      time.Duration
 	writeTimeout     time.Duration
 	idleTimeout      time.Duration
+	routes           []route
+}
+
+// route is an extra GET route of a server.
+type route struct {
+	path string
+	h    http.Handler
 }
 
 // Defaults of the server options.
@@ -53,6 +60,14 @@ func newServerOptions(opts []ServerOption) serverOptions {
 		opt(&o)
 	}
 	return o
+}
+
+// WithGet adds the route GET path, served by h, to NewProxyServer and
+// NewHostServer: spawn proxy serves its metrics at /metrics this way. The
+// route needs the token, when there is one, like every route but the
+// health routes.
+func WithGet(path string, h http.Handler) ServerOption {
+	return func(o *serverOptions) { o.routes = append(o.routes, route{path, h}) }
 }
 
 // WithToken makes the server refuse, with 401, every request but the

@@ -57,6 +57,9 @@ func newServer(logger *zap.Logger, opts []ServerOption) *Server {
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.recoverPanics, s.writeDeadline, s.authorize, s.logRequests)
+	for _, r := range o.routes {
+		e.GET(r.path, echo.WrapHandler(r.h))
+	}
 
 	// net/http reports what it cannot hand to a handler (TLS or protocol
 	// errors, panics it recovered) through a standard logger.

@@ -56,7 +56,8 @@ Runs the spawn-go runtime as a standalone Spawn proxy: it serves the proxy's
 HTTP API (registration, spawn, invoke, health) and calls the host's
 POST %s to run actions. Hosts written with any Spawn SDK
 can use it for local development. State is kept on disk (or in memory with
--memory) and, when %s is set, encrypted with it.
+-memory) and, when %s is set, encrypted with it. Metrics are served
+at GET /metrics in the Prometheus text format.
 
 Environment (flags override it):
 
@@ -297,7 +298,9 @@ func runProxy(ctx context.Context, cfg proxyConfig, stdout io.Writer) (err error
 	if err != nil {
 		return fmt.Errorf("starting the runtime: %w", err)
 	}
-	err = serveProxy(ctx, cfg, engine, logger, stdout, where)
+	metrics := newProxyMetrics(cfg.system)
+	defer func() { _ = metrics.shutdown(context.WithoutCancel(ctx)) }()
+	err = serveProxy(ctx, cfg, metrics.measured(engine), logger, stdout, where, metrics.route())
 
 	// However serving ended, the actors get to save their state.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
@@ -308,20 +311,26 @@ func runProxy(ctx context.Context, cfg proxyConfig, stdout io.Writer) (err error
 	return err
 }
 
-// serveProxy serves the proxy API on top of engine until ctx is done, then
-// shuts the HTTP server down gracefully.
-func serveProxy(ctx context.Context, cfg proxyConfig, engine *runtime.Engine, logger *zap.Logger, stdout io.Writer, where string) error {
+// serveProxy serves the proxy API on top of api until ctx is done, then
+// shuts the HTTP server down gracefully. routes are extra routes, such as
+// the metrics'.
+func serveProxy(ctx context.Context, cfg proxyConfig, api transport.ProxyAPI, logger *zap.Logger, stdout io.Writer, where string, routes ...transport.ServerOption) error {
 	l, err := net.Listen("tcp", net.JoinHostPort(cfg.bind, strconv.Itoa(cfg.port)))
 	if err != nil {
 		return fmt.Errorf("listening on %s port %d (set -bind and -port, or %s and %s): %w", cfg.bind, cfg.port, protocol.EnvProxyBind, protocol.EnvProxyPort, err)
 	}
-	srv := transport.NewProxyServer(engine, logger.Named("http"),
-		transport.WithToken(cfg.token), transport.WithMaxInflightBytes(cfg.limits.maxInflightBytes))
+	opts := append([]transport.ServerOption{transport.WithToken(cfg.token), transport.WithMaxInflightBytes(cfg.limits.maxInflightBytes)}, routes...)
+	srv := transport.NewProxyServer(api, logger.Named("http"), opts...)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 
 	logger.Info("spawn proxy started", zap.Stringer("addr", l.Addr()), zap.String("system", cfg.system),
 		zap.String("host", cfg.hostURL), zap.String("state", where))
+	if cfg.token == "" && !isLoopback(cfg.bind) {
+		logger.Warn("spawn proxy serves beyond this machine with no token: anyone who reaches "+l.Addr().String()+
+			" can register actors, call them and read their state; set "+protocol.EnvToken+" or -token-file, or bind 127.0.0.1",
+			zap.String("bind", cfg.bind))
+	}
 	fmt.Fprintf(stdout, "spawn proxy listening on %s (actor system %q, host %s, state %s)\n",
 		l.Addr(), cfg.system, cfg.hostURL, where)
 
@@ -408,4 +417,13 @@ func runStore(args []string, env func(string) string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "encrypted and compacted", dir)
 	return nil
+}
+
+// isLoopback reports whether a bind address serves this machine only.
+func isLoopback(bind string) bool {
+	if bind == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(bind)
+	return ip != nil && ip.IsLoopback()
 }

@@ -281,3 +281,11 @@ func registration() *protocol.RegistrationRequest {
 		},
 	}
 }
+
+func TestIsLoopback(t *testing.T) {
+	for bind, want := range map[string]bool{"127.0.0.1": true, "::1": true, "localhost": true, "0.0.0.0": false, "": false, "10.0.0.5": false, "::": false} {
+		if got := isLoopback(bind); got != want {
+			t.Errorf("isLoopback(%q) = %v, want %v", bind, got, want)
+		}
+	}
+}

@@ -1,116 +1,117 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
+	"net"
+	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/spawn-go/spawn"
-	"github.com/spawn-go/spawn/internal/golden"
+	"github.com/spawn-go/spawn/examples/domain"
+	"github.com/spawn-go/spawn/examples/internal/exampletest"
+	"github.com/spawn-go/spawn/spawntest"
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv("JOE_TEST_MAIN") != "" {
+		// A child process of TestServe: run the program's main.
+		os.Args = append([]string{"joe"}, strings.Fields(os.Getenv("JOE_TEST_MAIN"))...)
+		main()
+		os.Exit(0)
+	}
 	goleak.VerifyTestMain(m)
 }
 
-func testContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// embedded makes the program use the embedded runtime, whatever proxy
-// the environment of the test names.
-func embedded(t *testing.T) {
-	for _, v := range []string{"PROXY_HTTP_HOST", "PROXY_HTTP_PORT", "SPAWN_PROXY_INTERFACE", "SPAWN_PROXY_PORT"} {
-		t.Setenv(v, "")
-	}
-}
-
-// runJoe runs the program once and returns what it printed.
-func runJoe(t *testing.T, args ...string) string {
-	t.Helper()
-	var out strings.Builder
-	if err := run(testContext(t), &out, args); err != nil {
-		t.Fatalf("joe %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	return out.String()
-}
-
+// TestStateSurvivesRestarts runs the program as the README does, several
+// times on one state folder, and compares what it printed with
+// testdata/output.txt, which the guide shows.
 func TestStateSurvivesRestarts(t *testing.T) {
-	embedded(t)
-	dir := t.TempDir()
-	runs := []struct {
-		args []string
-		want []string
-	}{
-		{[]string{"-data", dir}, []string{
-			"joe runs on the embedded runtime, with its state in " + dir,
-			"joe: I learned go",
-			"joe knows: go",
-			"Joe's state outlives the program: run again with another language (go run ./examples/joe rust) and the list grows.",
-		}},
-		{[]string{"-data", dir, "rust"}, []string{
-			"joe runs on the embedded runtime, with its state in " + dir,
-			"joe: I learned rust",
-			"joe knows: go, rust",
-			"Joe's state outlives the program: run again with another language (go run ./examples/joe elixir) and the list grows.",
-		}},
-		{[]string{"-data", dir, "go"}, []string{
-			"joe runs on the embedded runtime, with its state in " + dir,
-			"joe: I already know go",
-			"joe knows: go, rust",
-			"Joe's state outlives the program: run again with another language (go run ./examples/joe elixir) and the list grows.",
-		}},
-	}
-	for _, r := range runs {
-		got := runJoe(t, r.args...)
-		if want := strings.Join(r.want, "\n") + "\n"; got != want {
-			t.Fatalf("joe %s printed\n%s\nwant\n%s", strings.Join(r.args, " "), got, want)
+	exampletest.Embedded(t)
+	exampletest.Check(t, func(ctx context.Context, out io.Writer) error {
+		for _, language := range []string{"go", "rust", "go"} {
+			io.WriteString(out, "$ go run ./examples/joe "+language+"\n")
+			if err := teach(ctx, out, language); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+}
+
+func TestNoLanguage(t *testing.T) {
+	exampletest.Embedded(t)
+	var out strings.Builder
+	err := teach(context.Background(), &out, "")
+	if spawn.CodeOf(err) != spawn.CodeAction || !strings.Contains(err.Error(), "which language?") {
+		t.Fatalf("teach(\"\") = %v, want the action's error", err)
 	}
 }
 
-func TestServeUntilCanceled(t *testing.T) {
-	embedded(t)
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(testContext(t))
-	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := run(ctx, pw, []string{"-serve", "-data", dir, "elixir"})
-		pw.Close()
-		done <- err
-	}()
-	var lines []string
-	for sc := bufio.NewScanner(pr); sc.Scan(); {
-		lines = append(lines, sc.Text())
-		if strings.HasPrefix(sc.Text(), "serving joe") {
-			cancel() // as Ctrl-C would
+// TestServe runs the program with -serve, registered with a proxy, calls
+// Joe through the proxy from the test, as examples/client does, then
+// stops the program as Ctrl-C would: it must exit cleanly.
+func TestServe(t *testing.T) {
+	exampletest.Embedded(t)
+	p := spawntest.NewProxy(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "JOE_TEST_MAIN=-serve")
+	for name, addr := range map[string]string{"PROXY_HTTP": p.Addr, "USER_FUNCTION": p.HostAddr} {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			t.Fatal(err)
 		}
+		cmd.Env = append(cmd.Env, name+"_HOST="+host, name+"_PORT="+port)
 	}
-	if err := <-done; err != nil {
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(strings.Join(lines, "\n"), "joe knows: elixir\nserving joe until interrupted") {
-		t.Fatalf("-serve printed\n%s", strings.Join(lines, "\n"))
-	}
-	// Stopping saved the state.
-	if got := runJoe(t, "-data", dir, "go"); !strings.Contains(got, "joe knows: elixir, go\n") {
-		t.Fatalf("after -serve, joe printed\n%s", got)
-	}
-}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-done
+		}
+	})
 
-func TestBadArguments(t *testing.T) {
-	var out strings.Builder
-	if err := run(testContext(t), &out, []string{"-data", t.TempDir(), "go", "rust"}); err == nil || !strings.Contains(err.Error(), "one language at a time") {
-		t.Fatalf("two languages: %v", err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client, err := spawn.Start(ctx, spawn.WithProxy(p.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(ctx)
+	var reply domain.Reply
+	for {
+		err = client.Invoke(ctx, "joe", "SetLanguage", &domain.Request{Language: "zig"}, &reply)
+		if spawn.CodeOf(err) != spawn.CodeNotFound || ctx.Err() != nil {
+			break // joe is registered, or it is too late
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil || reply.Response != "I learned zig" {
+		t.Fatalf("calling the served joe: %q, %v\nits stderr:\n%s", reply.Response, err, stderr.String())
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("joe -serve exited with %v after SIGINT\nits stderr:\n%s", err, stderr.String())
+		}
+	case <-ctx.Done():
+		t.Fatal("joe -serve did not stop after SIGINT")
 	}
 }
 
@@ -121,5 +122,5 @@ func TestJoeIsValid(t *testing.T) {
 }
 
 func TestRegistrationGolden(t *testing.T) {
-	golden.CheckRegistration(t, spawn.DefaultSystem, &Joe{})
+	exampletest.CheckRegistration(t, &Joe{})
 }

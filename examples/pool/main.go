@@ -30,6 +30,7 @@ import (
 // has instances at most.
 const calls = 4
 
+// guide:start squarer
 // Squarer squares numbers, on up to four instances at a time.
 type Squarer struct {
 	spawn.Actor `spawn:"name=squarer,kind=pooled,max_pool=4"`
@@ -45,6 +46,8 @@ func (s *Squarer) Square(ctx *spawn.Context, in *domain.Count) (*domain.Count, e
 	}
 	return &domain.Count{Value: in.Value * in.Value}, nil
 }
+
+// guide:end squarer
 
 // gate opens once n callers wait at it. Calls served one at a time would
 // never all get there, so getting through proves they ran in parallel.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -88,12 +89,25 @@ func TestDescribe(t *testing.T) {
 			"SPAWN_PROXY_INTERFACE": "0.0.0.0", "SPAWN_PROXY_PORT": "9001", "PROXY_ACTOR_SYSTEM_NAME": "shop",
 		}, []string{
 			"the actor system shop;",
-			"registers them with the Spawn proxy named by SPAWN_PROXY_INTERFACE=0.0.0.0, SPAWN_PROXY_PORT=9001 and listens for it on 0.0.0.0:8090;",
+			// The sidecar shares the pod's loopback: the host listens there.
+			"registers them with the Spawn proxy named by SPAWN_PROXY_INTERFACE=0.0.0.0, SPAWN_PROXY_PORT=9001 and listens for it on 127.0.0.1:8090;",
+		}},
+		{"a port only", map[string]string{"PROXY_HTTP_PORT": "9001"}, []string{
+			"named by PROXY_HTTP_PORT=9001 and listens for it on 127.0.0.1:8090;",
+		}},
+		{"a loopback proxy", map[string]string{"PROXY_HTTP_HOST": "::1"}, []string{
+			"listens for it on 127.0.0.1:8090;",
 		}},
 		{"as docker compose sets it", map[string]string{
 			"PROXY_HTTP_HOST": "proxy", "PROXY_HTTP_PORT": "9001", "USER_FUNCTION_PORT": "8091",
 		}, []string{
+			// A proxy elsewhere reaches the host on every interface.
 			"named by PROXY_HTTP_HOST=proxy, PROXY_HTTP_PORT=9001 and listens for it on 0.0.0.0:8091;",
+		}},
+		{"USER_FUNCTION_HOST wins", map[string]string{
+			"PROXY_HTTP_HOST": "127.0.0.1", "USER_FUNCTION_HOST": "0.0.0.0",
+		}, []string{
+			"listens for it on 0.0.0.0:8090;",
 		}},
 	}
 	for _, tt := range tests {
@@ -108,20 +122,72 @@ func TestDescribe(t *testing.T) {
 	}
 }
 
+// TestDescribeAsTheGuideShowsIt checks the descriptions the deployment
+// guide shows: on a developer's machine, and as the Spawn operator
+// configures the host.
+func TestDescribeAsTheGuideShowsIt(t *testing.T) {
+	for file, env := range map[string]map[string]string{
+		"embedded.txt": nil,
+		"operator.txt": {"SPAWN_PROXY_INTERFACE": "0.0.0.0", "SPAWN_PROXY_PORT": "9001", "PROXY_ACTOR_SYSTEM_NAME": "spawn-system"},
+	} {
+		checkGolden(t, file, describe(func(k string) string { return env[k] })+"\n")
+	}
+}
+
+// checkGolden compares got with testdata/file, which -update rewrites.
+func checkGolden(t *testing.T, file, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", file)
+	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v; run go test -update to create it", err)
+	}
+	if got != string(want) {
+		t.Errorf("got\n%s\nwant (%s)\n%s", got, path, want)
+	}
+}
+
 // TestServesWithProxy runs the program as it runs in a deployment: a
 // separate process, configured by the environment, registering with a
 // proxy, and stopped by SIGTERM.
 func TestServesWithProxy(t *testing.T) {
 	bin := build(t)
 	proxy := spawntest.NewProxy(t)
-	host, port, err := net.SplitHostPort(proxy.HostAddr)
+	_, port, err := net.SplitHostPort(proxy.HostAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	server := start(t, bin, childEnv(append(proxyEnv(t, proxy.Addr), "USER_FUNCTION_HOST="+host, "USER_FUNCTION_PORT="+port)...))
+	// No USER_FUNCTION_HOST: with its proxy on loopback, the host listens
+	// on loopback too, where this proxy calls it.
+	server := start(t, bin, childEnv(append(proxyEnv(t, proxy.Addr), "USER_FUNCTION_PORT="+port)...))
 
 	reg := server.awaitLog(t, "spawn: actors registered")
 	checkRegistered(t, reg, "the proxy at "+proxy.Addr)
+	if got := server.awaitLog(t, "spawn: registered with the proxy")["host"]; got != proxy.HostAddr {
+		t.Errorf("the host listens on %v, want %s: loopback, since the proxy is on loopback", got, proxy.HostAddr)
+	}
+
+	// The command the deployment guide uses to check a deployment: the
+	// first greeting, as the guide shows it.
+	cmd := exec.Command(bin, "greet", "ana")
+	cmd.Env = childEnv()
+	out, err := cmd.Output()
+	if err == nil {
+		t.Fatalf("server greet without a proxy in its environment succeeded, printing %q", out)
+	}
+	cmd = exec.Command(bin, "greet", "ana")
+	cmd.Env = childEnv(proxyEnv(t, proxy.Addr)...)
+	out, err = cmd.Output()
+	if err != nil {
+		t.Fatalf("server greet ana: %v\n%s", err, stderrOf(err))
+	}
+	checkGolden(t, "greet.txt", string(out))
 
 	// A client that serves no actors calls them through the proxy, as
 	// other programs in the cluster would.
@@ -135,31 +201,14 @@ func TestServesWithProxy(t *testing.T) {
 			t.Errorf("stopping the client: %v", err)
 		}
 	}()
-	for i, name := range []string{"ana", "bo"} {
+	for i, name := range []string{"bo", "cy"} {
 		g, err := spawn.Call(ctx, client, (*Greeter).Greet, &domain.Hello{Name: name})
 		if err != nil {
 			t.Fatalf("greeting %s: %v", name, err)
 		}
-		if want := fmt.Sprintf("Hello, %s! You are visitor number %d.", name, i+1); g.Text != want {
+		if want := fmt.Sprintf("Hello, %s! You are visitor number %d.", name, i+2); g.Text != want {
 			t.Fatalf("greeting %s: %q, want %q", name, g.Text, want)
 		}
-	}
-
-	// The command the deployment guide uses to check a deployment.
-	cmd := exec.Command(bin, "greet", "cy")
-	cmd.Env = childEnv()
-	out, err := cmd.Output()
-	if err == nil {
-		t.Fatalf("server greet without a proxy in its environment succeeded, printing %q", out)
-	}
-	cmd = exec.Command(bin, "greet", "cy")
-	cmd.Env = childEnv(proxyEnv(t, proxy.Addr)...)
-	out, err = cmd.Output()
-	if err != nil {
-		t.Fatalf("server greet cy: %v\n%s", err, stderrOf(err))
-	}
-	if got, want := string(out), "Hello, cy! You are visitor number 3.\n"; got != want {
-		t.Fatalf("server greet cy printed %q, want %q", got, want)
 	}
 
 	var st domain.CounterState

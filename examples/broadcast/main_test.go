@@ -1,0 +1,24 @@
+package main
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/spawn-go/spawn"
+	"github.com/spawn-go/spawn/examples/internal/exampletest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestListenersHearTheirChannels(t *testing.T) {
+	exampletest.Run(t, run)
+}
+
+func TestActorsAreValid(t *testing.T) {
+	if err := spawn.Validate(&Station{}, &Alice{}, &Bob{}); err != nil {
+		t.Fatal(err)
+	}
+}
