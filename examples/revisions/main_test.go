@@ -21,7 +21,6 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-
 // clockTimes matches the times of day the program prints.
 var clockTimes = regexp.MustCompile(`\d\d:\d\d:\d\d\.\d\d\d`)
 
