@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"go.uber.org/zap"
+
 	"github.com/spawn-go/spawn/internal/enginehook"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/runtime"
@@ -48,7 +50,8 @@ func (s *System) startEmbedded(ctx context.Context, reg *protocol.RegistrationRe
 		s.store = st
 	}
 	opts := runtime.Options{System: s.cfg.system, Host: s.host, Store: s.store, Logger: s.log,
-		MaxMailbox: s.cfg.maxMailbox, MaxAsyncBytes: s.cfg.maxAsyncBytes}
+		MaxMailbox: s.cfg.maxMailbox, MaxAsyncBytes: s.cfg.maxAsyncBytes,
+		Observer: s.tel().Observer()}
 	for _, h := range s.cfg.engineHooks {
 		if h.Configure != nil {
 			h.Configure(&opts)
@@ -66,6 +69,9 @@ func (s *System) startEmbedded(ctx context.Context, reg *protocol.RegistrationRe
 	}
 	s.engine = eng
 	s.back = engineBackend{eng}
+	if s.stopMetrics, err = s.tel().ObserveEngine(eng); err != nil {
+		s.log.Warn("spawn: spawn.mailbox.depth is not recorded", zap.Error(err))
+	}
 	for _, h := range s.cfg.engineHooks {
 		if h.Started != nil {
 			h.Started(eng)

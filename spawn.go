@@ -152,9 +152,11 @@ type System struct {
 	stopWatch context.CancelFunc
 	watchDone chan struct{}
 
-	// Embedded: the runtime and its store.
-	engine *runtime.Engine
-	store  state.Store
+	// Embedded: the runtime and its store, and the function that stops
+	// reading its mailboxes for the metrics.
+	engine      *runtime.Engine
+	store       state.Store
+	stopMetrics func() error
 
 	// now is the time delayed calls count from: the runtime's clock.
 	now func() time.Time
@@ -247,6 +249,9 @@ func (s *System) Stop(ctx context.Context) error {
 		}
 		if s.engine != nil {
 			errs = append(errs, s.engine.Close(ctx))
+		}
+		if s.stopMetrics != nil {
+			_ = s.stopMetrics()
 		}
 		if s.store != nil {
 			errs = append(errs, s.store.Close())

@@ -11,6 +11,7 @@ import (
 	"github.com/spawn-go/spawn/internal/promtext"
 	"github.com/spawn-go/spawn/internal/telemetry"
 	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/runtime"
 	"github.com/spawn-go/spawn/transport"
 )
 
@@ -40,18 +41,26 @@ func (m *proxyMetrics) route() transport.ServerOption {
 	return transport.WithGet(metricsPath, promtext.Handler(m.reader))
 }
 
-// measured returns api with its invocations and registrations measured.
-// The runtime's own events (activations, mailboxes, snapshots) are the
-// runtime's to report, through its observer, to m.tel's runtime methods.
+// measured returns api with its invocations and failed registrations
+// measured. The runtime's own events (activations, accepted registrations,
+// snapshots and checkpoints) reach m.tel through the engine's Observer,
+// m.tel.Observer(), and its mailboxes through observe.
 func (m *proxyMetrics) measured(api transport.ProxyAPI) transport.ProxyAPI {
 	return meteredAPI{ProxyAPI: api, tel: m.tel}
+}
+
+// observe reads the mailboxes of eng at each scrape.
+func (m *proxyMetrics) observe(eng *runtime.Engine) error {
+	_, err := m.tel.ObserveEngine(eng)
+	return err
 }
 
 func (m *proxyMetrics) shutdown(ctx context.Context) error { return m.provider.Shutdown(ctx) }
 
 // meteredAPI measures the proxy API's invocations (rpc.server.call.duration,
 // as the caller sees them, host time included) and the registrations it
-// receives (spawn.registrations).
+// refuses (spawn.registrations with an error.type); the runtime's Observer
+// counts those it accepts.
 type meteredAPI struct {
 	transport.ProxyAPI
 	tel *telemetry.T
@@ -66,10 +75,8 @@ func (m meteredAPI) Invoke(ctx context.Context, req *protocol.InvocationRequest)
 
 func (m meteredAPI) Register(ctx context.Context, req *protocol.RegistrationRequest) (*protocol.RegistrationResponse, error) {
 	resp, err := m.ProxyAPI.Register(ctx, req)
-	code := telemetry.OK
 	if err != nil || (resp.GetStatus() != nil && resp.GetStatus().GetStatus() != protocol.Status_OK) {
-		code = telemetry.ProxyError
+		m.tel.Registered(ctx, telemetry.ProxyError)
 	}
-	m.tel.Registered(ctx, code)
 	return resp, err
 }

@@ -13,7 +13,8 @@ import (
 
 // TestProxyServesMetrics scrapes spawn proxy's /metrics after a
 // registration, a call and a call to an actor nobody serves, and reads the
-// text as Prometheus would.
+// text as Prometheus would: the calls as served, the runtime's metrics
+// from its own events.
 func TestProxyServesMetrics(t *testing.T) {
 	host, calls := fakeHost(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -72,7 +73,11 @@ func TestProxyServesMetrics(t *testing.T) {
 		want   float64
 	}{
 		{"target_info", map[string]string{"service_name": "spawn-proxy", "spawn_system": "test-system"}, 1},
+		// Counted once, by the runtime's Observer.
 		{"spawn_registrations_total", nil, 1},
+		// The runtime's own events and mailboxes.
+		{"spawn_actor_active", map[string]string{"spawn_actor": "joe"}, 1},
+		{"spawn_mailbox_depth", map[string]string{"spawn_actor": "joe"}, 0},
 		{"rpc_server_call_duration_seconds_count", map[string]string{"rpc_method": "joe/Hi", "rpc_system_name": "spawn", "rpc_response_status_code": "OK"}, 2},
 		{"rpc_server_call_duration_seconds_count", map[string]string{"rpc_method": "_OTHER", "error_type": "NOT_FOUND"}, 1},
 	} {

@@ -286,6 +286,8 @@ func runProxy(ctx context.Context, cfg proxyConfig, stdout io.Writer) (err error
 
 	hostClient := transport.NewHostClient(cfg.hostURL, nil)
 	hostClient.SetToken(cfg.token)
+	metrics := newProxyMetrics(cfg.system)
+	defer func() { _ = metrics.shutdown(context.WithoutCancel(ctx)) }()
 	engine, err := runtime.New(runtime.Options{
 		System:            cfg.system,
 		Host:              hostClient,
@@ -294,12 +296,14 @@ func runProxy(ctx context.Context, cfg proxyConfig, stdout io.Writer) (err error
 		MaxMailbox:        cfg.limits.maxMailbox,
 		MaxAsyncBytes:     cfg.limits.maxAsyncBytes,
 		RegistrationGrace: cfg.grace,
+		Observer:          metrics.tel.Observer(),
 	})
 	if err != nil {
 		return fmt.Errorf("starting the runtime: %w", err)
 	}
-	metrics := newProxyMetrics(cfg.system)
-	defer func() { _ = metrics.shutdown(context.WithoutCancel(ctx)) }()
+	if err := metrics.observe(engine); err != nil {
+		logger.Warn("spawn.mailbox.depth is not recorded", zap.Error(err))
+	}
 	err = serveProxy(ctx, cfg, metrics.measured(engine), logger, stdout, where, metrics.route())
 
 	// However serving ended, the actors get to save their state.

@@ -9,9 +9,9 @@ import (
 )
 
 // What the runtime reports: activations, saves and registrations, as
-// events to its observer, which an adapter of a few lines turns into the
+// events to its observer, which Observer (observer.go) turns into the
 // calls below; and the depth of mailboxes, read from the runtime when the
-// metrics are collected. Actors are named as the metrics name them: an
+// metrics are collected (ObserveEngine). Actors are named as the metrics name them: an
 // unnamed actor's instances under the unnamed actor's name.
 
 // Activated counts one more active instance of actor.
