@@ -67,6 +67,8 @@ type config struct {
 
 	// activatorAddr is where the JSON activator listens; "" for nowhere.
 	activatorAddr string
+	// dashboardAddr is where the dashboard listens; "" for nowhere.
+	dashboardAddr string
 }
 
 // DefaultSystem is the actor system served when neither
@@ -91,6 +93,7 @@ func loadConfig(getenv func(string) string, opts []Option) (config, error) {
 	}
 	c.token = getenv(protocol.EnvToken)
 	c.activatorAddr = getenv(protocol.EnvActivatorAddr)
+	c.dashboardAddr = getenv(protocol.EnvDashboardAddr)
 	for _, n := range []struct {
 		name string
 		set  func(int64)

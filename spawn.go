@@ -163,6 +163,8 @@ type System struct {
 
 	// The JSON activator's listener, with WithActivator.
 	act *activatorServer
+	// The dashboard's, with WithDashboard.
+	dash *dashboardServer
 
 	stopOnce sync.Once
 	stopErr  error
@@ -199,15 +201,19 @@ func Start(ctx context.Context, args ...any) (*System, error) {
 	s := &System{cfg: cfg, log: cfg.logger, serveErr: make(chan error, 1), now: time.Now}
 	s.host = &host{table: table, sys: s, log: s.log}
 	reg := table.Registration(cfg.system, serviceInfo())
+	if err := s.prepareDashboard(); err != nil {
+		return nil, err
+	}
 	if cfg.mode == modeProxy {
 		err = s.startWithProxy(ctx, reg)
 	} else {
 		err = s.startEmbedded(ctx, reg)
 	}
 	if err != nil {
+		_ = s.stopDashboard(ctx)
 		return nil, err
 	}
-	if err := s.startActivator(); err != nil {
+	if err := errors.Join(s.startActivator(), s.startDashboard()); err != nil {
 		_ = s.Stop(ctx)
 		return nil, err
 	}
@@ -239,7 +245,7 @@ func (s *System) Stop(ctx context.Context) error {
 			s.stopWatch()
 			<-s.watchDone
 		}
-		errs := []error{s.stopActivator(ctx)}
+		errs := []error{s.stopActivator(ctx), s.stopDashboard(ctx)}
 		if s.server != nil {
 			errs = append(errs, s.server.Shutdown(ctx))
 			<-s.served
