@@ -57,7 +57,9 @@ HTTP API (registration, spawn, invoke, health) and calls the host's
 POST %s to run actions. Hosts written with any Spawn SDK
 can use it for local development. State is kept on disk (or in memory with
 -memory) and, when %s is set, encrypted with it. Metrics are served
-at GET /metrics in the Prometheus text format.
+at GET /metrics in the Prometheus text format. With -dashboard, a web
+page on a loopback port of its own shows the actors, their state and
+revisions, and the recent invocations (docs/guide/12-dashboard.md).
 
 Environment (flags override it):
 
@@ -66,6 +68,7 @@ Environment (flags override it):
 		{protocol.EnvProxyBind, "address to serve the API on (127.0.0.1; 0.0.0.0 for every interface)"},
 		{protocol.EnvProxyPort, fmt.Sprintf("port to serve the API on (%d)", protocol.DefaultProxyPort)},
 		{protocol.EnvToken, "token hosts must send, and that is sent to the host (none)"},
+		{protocol.EnvDashboardAddr, "loopback address to serve the dashboard on (none)"},
 		{protocol.EnvKeepRevisions, fmt.Sprintf("revisions kept per actor (%d; -1 keeps all)", state.DefaultKeepRevisions)},
 		{protocol.EnvMaxMailbox, fmt.Sprintf("invocations waiting per actor (%d)", runtime.DefaultMaxMailbox)},
 		{protocol.EnvMaxAsyncBytes, fmt.Sprintf("payload bytes of async calls waiting (%d)", runtime.DefaultMaxAsyncBytes)},
@@ -97,6 +100,8 @@ type proxyConfig struct {
 	keepRevs int
 	limits   limits
 	grace    time.Duration
+	// dashboard is where the dashboard listens; "" for nowhere.
+	dashboard string
 }
 
 // limits are the bounds of item "memory" of docs/reliability.md.
@@ -192,6 +197,7 @@ func parseProxyFlags(args []string, env func(string) string, out io.Writer) (pro
 	fs.StringVar(&cfg.bind, "bind", envOr(env, protocol.EnvProxyBind, "127.0.0.1"), "`address` to serve the proxy API on; 0.0.0.0 serves every interface")
 	tokenFile := ""
 	fs.StringVar(&tokenFile, "token-file", "", "read the shared token from `file` (overrides "+protocol.EnvToken+")")
+	fs.StringVar(&cfg.dashboard, "dashboard", env(protocol.EnvDashboardAddr), "serve the dashboard on `address`, on loopback (127.0.0.1:9090; :9090 means the same)")
 	fs.IntVar(&cfg.keepRevs, "keep-revisions", int(num(protocol.EnvKeepRevisions, state.DefaultKeepRevisions)), "revisions of each actor's state to keep; -1 keeps all")
 	fs.IntVar(&cfg.limits.maxMailbox, "max-mailbox", int(num(protocol.EnvMaxMailbox, runtime.DefaultMaxMailbox)), "invocations waiting in one actor's mailbox; -1 for no bound")
 	fs.Int64Var(&cfg.limits.maxAsyncBytes, "max-async-bytes", num(protocol.EnvMaxAsyncBytes, runtime.DefaultMaxAsyncBytes), "payload bytes of async calls waiting to run; -1 for no bound")
@@ -288,6 +294,15 @@ func runProxy(ctx context.Context, cfg proxyConfig, stdout io.Writer) (err error
 	hostClient.SetToken(cfg.token)
 	metrics := newProxyMetrics(cfg.system)
 	defer func() { _ = metrics.shutdown(context.WithoutCancel(ctx)) }()
+	observer := metrics.tel.Observer()
+	var dash *proxyDashboard
+	if cfg.dashboard != "" {
+		if dash, err = listenDashboard(cfg.dashboard); err != nil {
+			return err
+		}
+		defer dash.close()
+		observer = runtime.JoinObservers(observer, dash.recent.Observer())
+	}
 	engine, err := runtime.New(runtime.Options{
 		System:            cfg.system,
 		Host:              hostClient,
@@ -296,15 +311,25 @@ func runProxy(ctx context.Context, cfg proxyConfig, stdout io.Writer) (err error
 		MaxMailbox:        cfg.limits.maxMailbox,
 		MaxAsyncBytes:     cfg.limits.maxAsyncBytes,
 		RegistrationGrace: cfg.grace,
-		Observer:          metrics.tel.Observer(),
+		Observer:          observer,
 	})
 	if err != nil {
 		return fmt.Errorf("starting the runtime: %w", err)
+	}
+	if dash != nil {
+		if err := dash.serve(engine, cfg, logger, stdout); err != nil {
+			_ = engine.Close(context.WithoutCancel(ctx))
+			return err
+		}
 	}
 	if err := metrics.observe(engine); err != nil {
 		logger.Warn("spawn.mailbox.depth is not recorded", zap.Error(err))
 	}
 	err = serveProxy(ctx, cfg, metrics.measured(engine), logger, stdout, where, metrics.route())
+	if dash != nil {
+		// The page is read from the engine: it stops first.
+		dash.close()
+	}
 
 	// However serving ended, the actors get to save their state.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
