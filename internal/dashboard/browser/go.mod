@@ -2,10 +2,15 @@ module github.com/spawn-go/spawn/internal/dashboard/browser
 
 go 1.25.0
 
-require github.com/spawn-go/spawn v0.0.0-00010101000000-000000000000
+require (
+	github.com/chromedp/chromedp v0.23.0
+	github.com/spawn-go/spawn v0.0.0-00010101000000-000000000000
+)
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/labstack/echo/v4 v4.16.0 // indirect
