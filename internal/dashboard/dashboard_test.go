@@ -290,6 +290,14 @@ func TestCall(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "&#34;value&#34;: &#34;10&#34;") {
 		t.Errorf("call: %d\n%s", res.StatusCode, body)
 	}
+	// The answer's live parts are read from the actor's page, not from
+	// the form's address.
+	if !strings.Contains(string(body), `data-live-url="/actors/counter"`) {
+		t.Error("the answer to a call refreshes from the form's address")
+	}
+	if res := form(t, nil, base+"/actors/counter/call", base, url.Values{"action": {"Add"}, "body": {strings.Repeat(" ", 1<<20)}}); res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a call of over 1 MiB: %d, want 413", res.StatusCode)
+	}
 	res = form(t, nil, base+"/actors/b-1/call", base, url.Values{"action": {"Put"}, "parent": {"basket"}, "body": {`{"delta": 1}`}})
 	body, _ = io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "&#34;value&#34;: &#34;6&#34;") {

@@ -26,10 +26,17 @@ type head struct {
 	Where  string
 	// Now is when the page was made.
 	Now time.Time
+	// Live is the address the script reads the page's live parts from:
+	// the page's own, or, for the answer to a form, the page it was on.
+	Live string
 }
 
-func (d *Dashboard) head(title string) head {
-	return head{Title: title, System: d.o.System, Where: d.o.Where, Now: time.Now()}
+func (d *Dashboard) head(title string, r *http.Request) head {
+	live := r.URL.RequestURI()
+	if r.Method != http.MethodGet {
+		live = actorURL(r.PathValue("name"), r.FormValue("parent"))
+	}
+	return head{Title: title, System: d.o.System, Where: d.o.Where, Now: time.Now(), Live: live}
 }
 
 // actorRow is a registered actor on the overview.
@@ -60,7 +67,7 @@ const maxCallsShown = 100
 func (d *Dashboard) overview(w http.ResponseWriter, r *http.Request) {
 	eng := d.o.Engine
 	acts := eng.Activations()
-	p := overviewPage{head: d.head("actors"), Topics: eng.Topics(), ErrorsOnly: r.URL.Query().Get("errors") == "1", Recording: d.o.Recent != nil}
+	p := overviewPage{head: d.head("actors", r), Topics: eng.Topics(), ErrorsOnly: r.URL.Query().Get("errors") == "1", Recording: d.o.Recent != nil}
 	for _, info := range eng.Actors() {
 		row := actorRow{ActorInfo: info, URL: actorURL(info.Actor.Name, "")}
 		for _, a := range acts {
@@ -172,7 +179,7 @@ func (d *Dashboard) actor(w http.ResponseWriter, r *http.Request) {
 func (d *Dashboard) actorPage(r *http.Request) (*actorPage, int) {
 	eng := d.o.Engine
 	name, q := r.PathValue("name"), r.URL.Query()
-	p := &actorPage{head: d.head(name), Name: name, Parent: q.Get("parent"), CanCall: d.o.Call != nil, Recording: d.o.Recent != nil}
+	p := &actorPage{head: d.head(name, r), Name: name, Parent: q.Get("parent"), CanCall: d.o.Call != nil, Recording: d.o.Recent != nil}
 	actors := eng.Actors()
 	for i := range actors {
 		if actors[i].Actor.Name == name {
@@ -432,16 +439,17 @@ func (d *Dashboard) call(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxCallBody)
-	name := r.PathValue("name")
-	action, instance, body := r.FormValue("action"), r.FormValue("instance"), r.FormValue("body")
 	if err := r.ParseForm(); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			http.Error(w, "the call's body is over 1 MiB", http.StatusRequestEntityTooLarge)
+			http.Error(w, "the call's input is over 1 MiB", http.StatusRequestEntityTooLarge)
 			return
 		}
+		http.Error(w, "the form cannot be read: "+err.Error(), http.StatusBadRequest)
+		return
 	}
-	parent := r.FormValue("parent")
+	name := r.PathValue("name")
+	action, instance, body, parent := r.PostFormValue("action"), "", r.PostFormValue("body"), r.PostFormValue("parent")
 	actor := name
 	if parent != "" {
 		actor, instance = parent, name

@@ -11,7 +11,9 @@
   function refresh() {
     if (busy || !box || !box.checked || document.hidden) return;
     busy = true;
-    fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+    // The answer to a form is read again from the page the form was on.
+    var url = document.body.dataset.liveUrl || location.href;
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (res) {
         if (!res.ok) throw new Error(res.status + " " + res.statusText);
         return res.text();
