@@ -145,7 +145,7 @@ func TestActorPage(t *testing.T) {
 	_, base := start(t)
 	page := get(t, nil, base+"/actors/counter", http.StatusOK)
 	contains(t, page,
-		"the current state, saved as revision 3",
+		"revision 3, the latest saved",
 		"type.googleapis.com/spawn.test.CounterState",
 		"&#34;value&#34;: &#34;6&#34;",
 		`data-revision="3"`, `data-revision="1"`,
@@ -170,8 +170,13 @@ func TestActorPage(t *testing.T) {
 	// An unnamed actor lists its instances, and an instance shows its state.
 	basket := get(t, nil, base+"/actors/basket", http.StatusOK)
 	contains(t, basket, `<a href="/actors/b-1?parent=basket">b-1</a>`)
+	// Its state is not saved yet: the page reads it from the actor when
+	// asked only, and reads it once.
 	inst := get(t, nil, base+"/actors/b-1?parent=basket", http.StatusOK)
-	contains(t, inst, "instance of basket", "&#34;value&#34;: &#34;5&#34;")
+	contains(t, inst, "instance of basket", "Its state is in its memory only, not saved yet.", `href="?parent=basket&amp;current=1#state"`)
+	inst = get(t, nil, base+"/actors/b-1?parent=basket&current=1", http.StatusOK)
+	contains(t, inst, "the state the actor holds, read at", ", not saved yet", "&#34;value&#34;: &#34;5&#34;",
+		`data-live-url="/actors/b-1?parent=basket"`)
 
 	get(t, nil, base+"/actors/nobody", http.StatusNotFound)
 }
@@ -210,7 +215,7 @@ func TestRestore(t *testing.T) {
 		t.Fatalf("after the restore, Get = %v, %v; want 1", total.Value, err)
 	}
 	page := get(t, nil, base+res.Header.Get("Location"), http.StatusOK)
-	contains(t, page, "Revision 1 is the state again, saved as revision 4.", "the current state, saved as revision 4")
+	contains(t, page, "Revision 1 is the state again, saved as revision 4.", "revision 4, the latest saved")
 
 	bad := form(t, nil, base+"/actors/counter/restore", base, url.Values{"revision": {"9"}})
 	body, _ := io.ReadAll(bad.Body)
@@ -363,4 +368,42 @@ func TestFromTheEnvironment(t *testing.T) {
 		t.Fatal("no dashboard with SPAWN_DASHBOARD_ADDR set")
 	}
 	get(t, nil, "http://"+sys.DashboardAddress().String()+"/", http.StatusOK)
+}
+
+// Sleeper deactivates soon after its last call.
+type Sleeper struct {
+	spawn.Actor `spawn:"name=sleeper,deactivate=100ms"`
+	State       *testpb.CounterState `spawn:"state"`
+}
+
+func (s *Sleeper) Add(ctx *spawn.Context, in *testpb.Add) (spawn.Value, error) {
+	s.State.Value += in.Delta
+	return spawn.Reply(&testpb.Total{Value: s.State.Value}).Checkpoint(), nil
+}
+
+// TestInactiveActorNotWoken: the page shows the latest revision of an
+// actor that is not active, read from the store, and does not activate it.
+func TestInactiveActorNotWoken(t *testing.T) {
+	sys, err := spawn.Start(ctx(t), &Sleeper{}, spawn.WithEmbedded(), spawn.WithMemoryStore(),
+		spawn.WithDashboard("127.0.0.1:0"), spawn.WithLogger(zap.NewNop()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Stop(ctx(t))
+	base := "http://" + sys.DashboardAddress().String()
+	if err := sys.Invoke(ctx(t), "sleeper", "Add", &testpb.Add{Delta: 7}, nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(get(t, nil, base+"/actors/sleeper", http.StatusOK), "not active</span>") {
+		if time.Now().After(deadline) {
+			t.Fatal("the sleeper did not deactivate")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	page := get(t, nil, base+"/actors/sleeper", http.StatusOK)
+	contains(t, page, "revision 1, the latest saved: the actor is not active", "&#34;value&#34;: &#34;7&#34;")
+	if overview := get(t, nil, base+"/", http.StatusOK); !strings.Contains(overview, `<td class="n"><span class="muted">0</span></td>`) {
+		t.Error("reading the page activated the sleeper")
+	}
 }

@@ -33,8 +33,17 @@ type head struct {
 
 func (d *Dashboard) head(title string, r *http.Request) head {
 	live := r.URL.RequestURI()
-	if r.Method != http.MethodGet {
+	switch {
+	case r.Method != http.MethodGet:
 		live = actorURL(r.PathValue("name"), r.FormValue("parent"))
+	case r.URL.Query().Has("current"):
+		// The state read from the actor is read once, not at every
+		// refresh: each read would count as the actor's activity.
+		u := *r.URL
+		q := u.Query()
+		q.Del("current")
+		u.RawQuery = q.Encode()
+		live = u.RequestURI()
 	}
 	return head{Title: title, System: d.o.System, Where: d.o.Where, Now: time.Now(), Live: live}
 }
@@ -140,9 +149,13 @@ type actorPage struct {
 	Stateful   bool
 	State      *stateView
 	StateErr   string
-	Revisions  []revisionRow
-	RevErr     string
-	Diff       *diffView
+	// Unsaved: the actor changed its state since the revision shown.
+	// CanRead: its state can be read from the actor (?current=1), and
+	// ReadNow: it was.
+	Unsaved, CanRead, ReadNow bool
+	Revisions                 []revisionRow
+	RevErr                    string
+	Diff                      *diffView
 	// Restored says what a restore just did; Problem what failed.
 	Restored string
 	Problem  string
@@ -235,7 +248,7 @@ func (d *Dashboard) actorPage(r *http.Request) (*actorPage, int) {
 		}
 		slices.Reverse(p.Revisions)
 	}
-	d.readState(ctx, p, id, q.Get("rev"))
+	d.readState(ctx, p, id, q.Get("rev"), q.Get("current") == "1")
 	if q.Has("from") || q.Has("to") {
 		p.Diff = d.diff(ctx, id, q.Get("from"), q.Get("to"))
 	}
@@ -265,10 +278,14 @@ func (d *Dashboard) instances(info *runtime.ActorInfo) []instanceRow {
 }
 
 // readState reads the state the page shows: revision rev, when asked for;
-// the current state of an active actor; the latest revision stored of one
-// that is not active, which is not activated to be read.
-func (d *Dashboard) readState(ctx context.Context, p *actorPage, id *protocol.ActorId, rev string) {
+// the state held by the active actor, when asked for (current); otherwise
+// the latest revision stored. The page reads the store only, unless asked:
+// a read from the actor waits its turn in its mailbox and counts as its
+// activity, so that a page refreshed every two seconds would keep the
+// actor from ever deactivating.
+func (d *Dashboard) readState(ctx context.Context, p *actorPage, id *protocol.ActorId, rev string, current bool) {
 	eng := d.o.Engine
+	p.CanRead = p.Activation != nil
 	if rev != "" {
 		n, err := strconv.ParseInt(rev, 10, 64)
 		if err != nil {
@@ -283,18 +300,28 @@ func (d *Dashboard) readState(ctx context.Context, p *actorPage, id *protocol.Ac
 		p.State = d.view(st, fmt.Sprintf("revision %d, as it was saved", n))
 		return
 	}
-	if p.Activation == nil {
-		if !p.Stateful || len(p.Revisions) == 0 {
+	if !(current && p.Activation != nil) {
+		switch {
+		case p.Stateful && len(p.Revisions) > 0:
+			latest := p.Revisions[0].Revision
+			st, err := eng.StateAt(ctx, id, latest)
+			if err != nil {
+				p.StateErr = err.Error()
+				return
+			}
+			what := fmt.Sprintf("revision %d, the latest saved", latest)
+			switch {
+			case p.Activation == nil:
+				what += ": the actor is not active"
+			case p.Activation.Unsaved:
+				p.Unsaved = true
+			}
+			p.State = d.view(st, what)
+		case p.Activation != nil:
+			p.StateErr = "Its state is in its memory only, not saved yet."
+		default:
 			p.StateErr = "The actor is not active, and no state of it is stored."
-			return
 		}
-		latest := p.Revisions[0].Revision
-		st, err := eng.StateAt(ctx, id, latest)
-		if err != nil {
-			p.StateErr = err.Error()
-			return
-		}
-		p.State = d.view(st, fmt.Sprintf("revision %d, the latest saved: the actor is not active", latest))
 		return
 	}
 	cur, err := eng.CurrentState(ctx, id)
@@ -302,7 +329,8 @@ func (d *Dashboard) readState(ctx context.Context, p *actorPage, id *protocol.Ac
 		p.StateErr = err.Error()
 		return
 	}
-	what := "the current state"
+	p.ReadNow = true
+	what := "the state the actor holds, read at " + time.Now().Format("15:04:05.000")
 	switch {
 	case !p.Stateful:
 	case cur.Revision == 0:
