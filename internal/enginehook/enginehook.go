@@ -1,6 +1,7 @@
 // Package enginehook lets spawntest set up the embedded runtime of a
 // spawn.System (its clock, its Observer) and reach the running engine,
-// without widening the spawn package's options for everyone.
+// without widening the spawn package's options for everyone. The spawn
+// package uses it itself to add the dashboard's Observer.
 package enginehook
 
 import (
