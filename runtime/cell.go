@@ -115,6 +115,14 @@ func (e *Engine) deliver(key actorKey, m *message) error {
 		c := e.cells[key]
 		if c == nil {
 			t, err := e.lookupLocked(key)
+			if ref := m.req.GetRegisterRef(); err != nil && ref != "" && isNotFound(err) {
+				// The instance that resolve spawned or found for the
+				// register_ref has deactivated since, and was forgotten:
+				// spawn it again, as register_ref asks.
+				if err = e.spawnRefLocked(key, ref); err == nil {
+					t, err = e.lookupLocked(key)
+				}
+			}
 			if err != nil {
 				e.mu.Unlock()
 				return err

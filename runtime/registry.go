@@ -450,9 +450,13 @@ func (e *Engine) spawnableLocked(key actorKey, tmpl *definition) error {
 // is, so that a revision given to an earlier Spawn is not lost. Like
 // Spawn, it never takes the place of another actor.
 func (e *Engine) spawnRef(key actorKey, parent string) error {
-	id := &protocol.ActorId{Name: key.name, System: key.system, Parent: parent}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.spawnRefLocked(key, parent)
+}
+
+func (e *Engine) spawnRefLocked(key actorKey, parent string) error {
+	id := &protocol.ActorId{Name: key.name, System: key.system, Parent: parent}
 	tmpl, err := e.templateLocked(id)
 	if err != nil {
 		return err
