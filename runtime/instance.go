@@ -268,8 +268,10 @@ func (i *instance) invoke(ctx context.Context, req *protocol.InvocationRequest, 
 	i.apply(resp.GetUpdatedContext())
 	if resp.GetCheckpoint() && d.stateful {
 		// Saved before the caller gets the reply: that is the intent of
-		// the flag (the real proxy fails the call instead).
-		if err := i.persist(ctx); err != nil {
+		// the flag (the real proxy fails the call instead). The call is
+		// committed, and its caller waits for this save whatever its own
+		// deadline (see await), so the save does not end with it.
+		if err := i.persist(context.WithoutCancel(ctx)); err != nil {
 			// Undone, so that the failure the caller gets is the truth:
 			// nothing was applied.
 			i.mu.Lock()

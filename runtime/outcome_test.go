@@ -175,3 +175,40 @@ func (s *failingStore) Save(ctx context.Context, key state.Key, rec state.Record
 	}
 	return s.Memory.Save(ctx, key, rec)
 }
+
+// A call whose reply the worker has committed is applied and reported as
+// such, even when the caller's time runs out while its checkpoint is
+// being saved: the save must not fail for the caller's deadline. (Found
+// as a rare failure of TestOutcomeReportedIsTheTrueOne: "checkpoint
+// failed ... context deadline exceeded", neither applied nor reported
+// not applied.)
+func TestCheckpointOutlivesTheCallersDeadline(t *testing.T) {
+	store := &blockingSaves{Memory: state.NewMemory(), armed: make(chan struct{}), saving: make(chan struct{}), release: make(chan struct{})}
+	close(store.armed)
+	e, err := New(Options{Host: counterHost(nil), Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(context.Background())
+	v := &env{t: t, e: e, store: store.Memory}
+	v.register(newActor("c", stateful, actions("add")))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := e.Invoke(ctx, req("c", "add", nil))
+		errc <- err
+	}()
+	<-store.saving // committed, and saving
+	cancel()
+	close(store.release)
+	if err := <-errc; err != nil {
+		t.Fatalf("a committed call whose caller gave up during its checkpoint: %v", err)
+	}
+	if n := v.count("c"); n != 1 {
+		t.Fatalf("count %d, want 1", n)
+	}
+	if rec, err := v.loaded("c"); err != nil || rec.Revision != 1 {
+		t.Fatalf("checkpoint: %v, %v; want revision 1 stored", rec, err)
+	}
+}
