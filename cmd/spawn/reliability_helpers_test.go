@@ -107,9 +107,14 @@ type ledgerLoad struct {
 	// timeout is the deadline of the other calls.
 	timeout time.Duration
 
+	// onCall, if set, is told of every call once it has returned.
+	onCall func(id int64, err error)
+
 	next atomic.Int64
 	mu   sync.Mutex
 	told map[int64]error // by id, once the call has returned; nil: acknowledged
+	// slowest is the longest a call took beyond its deadline.
+	slowest time.Duration
 }
 
 func newLedgerLoad(actors int, action string) *ledgerLoad {
@@ -134,7 +139,7 @@ func (l *ledgerLoad) id(actor int, slot int64) int64 {
 // made (limit > 0) or stop is closed, and returns when every call has
 // returned. A caller whose call failed in a way that suggests the proxy
 // or host is down pauses a moment rather than spin.
-func (l *ledgerLoad) run(t *testing.T, sys *spawn.System, callers int, limit int64, stop <-chan struct{}) {
+func (l *ledgerLoad) run(sys *spawn.System, callers int, limit int64, stop <-chan struct{}) {
 	var wg sync.WaitGroup
 	for range callers {
 		wg.Go(func() {
@@ -149,12 +154,10 @@ func (l *ledgerLoad) run(t *testing.T, sys *spawn.System, callers int, limit int
 					return
 				}
 				err := l.call(sys, id)
-				l.mu.Lock()
-				l.told[id] = err
-				l.mu.Unlock()
-				if code := spawn.CodeOf(err); code == spawn.CodeNotFound {
-					t.Errorf("call %d: a registered actor answered not found: %v", id, err)
-				} else if err != nil && code != spawn.CodeCanceled {
+				if l.onCall != nil {
+					l.onCall(id, err)
+				}
+				if err != nil && spawn.CodeOf(err) != spawn.CodeCanceled {
 					time.Sleep(5 * time.Millisecond)
 				}
 			}
@@ -163,6 +166,7 @@ func (l *ledgerLoad) run(t *testing.T, sys *spawn.System, callers int, limit int
 	wg.Wait()
 }
 
+// call makes call id and records what its caller was told.
 func (l *ledgerLoad) call(sys *spawn.System, id int64) error {
 	actor, slot := l.place(id)
 	timeout := l.timeout
@@ -170,18 +174,41 @@ func (l *ledgerLoad) call(sys *spawn.System, id int64) error {
 		timeout = time.Duration(1+id%3) * time.Millisecond
 	}
 	opts := []spawn.InvokeOption{spawn.Instance(actor)}
-	if l.asyncEvery > 0 && id%l.asyncEvery == 1 {
+	if l.async(id) {
 		opts = append(opts, spawn.Async())
 	}
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return sys.Invoke(ctx, "ledger", l.action, wrapperspb.Int64(slot), &wrapperspb.Int64Value{}, opts...)
+	err := sys.Invoke(ctx, "ledger", l.action, wrapperspb.Int64(slot), &wrapperspb.Int64Value{}, opts...)
+	l.record(id, err, time.Since(start)-timeout)
+	return err
+}
+
+// record notes what the caller of call id was told, and how long the call
+// took beyond its deadline.
+func (l *ledgerLoad) record(id int64, err error, over time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.told[id] = err
+	l.slowest = max(l.slowest, over)
 }
 
 // acked returns the number of acknowledged calls so far.
 func (l *ledgerLoad) acked() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.ackedLocked()
+}
+
+// failures returns the number of failed calls so far.
+func (l *ledgerLoad) failures() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return int64(len(l.told)) - l.ackedLocked()
+}
+
+func (l *ledgerLoad) ackedLocked() int64 {
 	n := int64(0)
 	for _, err := range l.told {
 		if err == nil {
@@ -191,14 +218,41 @@ func (l *ledgerLoad) acked() int64 {
 	return n
 }
 
-// waitAcked waits until n more calls have been acknowledged than when it
-// was called... or at least n in all, with from = 0.
+// async reports whether call id is async.
+func (l *ledgerLoad) async(id int64) bool { return l.asyncEvery > 0 && id%l.asyncEvery == 1 }
+
+// syncAcked returns the number of sync calls acknowledged so far: those
+// the actor has applied.
+func (l *ledgerLoad) syncAcked() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := int64(0)
+	for id, err := range l.told {
+		if err == nil && !l.async(id) {
+			n++
+		}
+	}
+	return n
+}
+
+// waitAcked waits until at least n calls have been acknowledged.
 func (l *ledgerLoad) waitAcked(t *testing.T, n int64) {
 	t.Helper()
+	l.waitCount(t, "acknowledged", l.acked, n)
+}
+
+// waitFailures waits until at least n calls have failed.
+func (l *ledgerLoad) waitFailures(t *testing.T, n int64) {
+	t.Helper()
+	l.waitCount(t, "failed", l.failures, n)
+}
+
+func (l *ledgerLoad) waitCount(t *testing.T, what string, count func() int64, n int64) {
+	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
-	for l.acked() < n {
+	for count() < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d calls acknowledged after %v, want %d", l.acked(), waitTimeout, n)
+			t.Fatalf("only %d calls %s after %v, want %d", count(), what, waitTimeout, n)
 		}
 		time.Sleep(5 * time.Millisecond) // polling a count, not synchronising
 	}
@@ -218,11 +272,15 @@ func toldNotApplied(err error) bool {
 
 // ledgerFigures sum up a checked load.
 type ledgerFigures struct {
-	calls, acked, failed int
+	calls, acked, asyncAcked, failed int
 	// unackedApplied: calls whose caller was not told they were applied
 	// (a deadline, a broken connection) that were applied once.
 	unackedApplied int
-	codes          map[spawn.Code]int
+	// lost: acknowledged calls not applied; twice: calls applied more
+	// than once; wrong: calls applied though reported as not applied.
+	lost, twice, wrong int
+	codes              map[spawn.Code]int
+	examples           map[spawn.Code]string
 }
 
 func (f ledgerFigures) String() string {
@@ -231,8 +289,16 @@ func (f ledgerFigures) String() string {
 	for _, c := range codes {
 		fmt.Fprintf(&b, ", %d %v", f.codes[c], c)
 	}
-	return fmt.Sprintf("%d calls: %d acknowledged, %d failed (%s); %d unacknowledged applied once; acknowledged lost 0, applied twice 0",
-		f.calls, f.acked, f.failed, strings.TrimPrefix(b.String(), ", "), f.unackedApplied)
+	return fmt.Sprintf("%d calls: %d acknowledged (%d async), %d failed (%s); %d unacknowledged applied once; acknowledged lost %d, applied twice %d, applied though reported not applied %d",
+		f.calls, f.acked, f.asyncAcked, f.failed, strings.TrimPrefix(b.String(), ", "), f.unackedApplied, f.lost, f.twice, f.wrong)
+}
+
+// logExamples logs a message of each failure code seen.
+func (f ledgerFigures) logExamples(t *testing.T) {
+	t.Helper()
+	for _, c := range slices.Sorted(maps.Keys(f.examples)) {
+		t.Logf("calls failing with %v, e.g.: %s", c, f.examples[c])
+	}
 }
 
 // check reads every ledger with read and checks each call against what
@@ -286,7 +352,7 @@ func (l *ledgerLoad) check(t *testing.T, read func(ctx context.Context, actor st
 		time.Sleep(50 * time.Millisecond) // acknowledged calls still running
 	}
 
-	f := ledgerFigures{calls: len(told), codes: map[spawn.Code]int{}}
+	f := ledgerFigures{calls: len(told), codes: map[spawn.Code]int{}, examples: map[spawn.Code]string{}}
 	bad := 0
 	report := func(format string, args ...any) {
 		if bad++; bad <= 20 {
@@ -296,21 +362,36 @@ func (l *ledgerLoad) check(t *testing.T, read func(ctx context.Context, actor st
 	for id, err := range told {
 		n := count(id)
 		actor, slot := l.place(id)
+		if n > 1 {
+			f.twice++
+		}
+		if err != nil {
+			f.failed++
+			f.codes[spawn.CodeOf(err)]++
+			if _, ok := f.examples[spawn.CodeOf(err)]; !ok {
+				f.examples[spawn.CodeOf(err)] = err.Error()
+			}
+		}
 		switch {
+		case spawn.CodeOf(err) == spawn.CodeNotFound:
+			report("call %d (%s slot %d): a ledger, an instance of a registered template, answered not found: %v", id, actor, slot, err)
 		case err == nil:
 			f.acked++
+			if l.async(id) {
+				f.asyncAcked++
+			}
+			if n == 0 {
+				f.lost++
+			}
 			if n != 1 {
 				report("call %d (%s slot %d) was acknowledged and applied %d times", id, actor, slot, n)
 			}
 		case toldNotApplied(err):
-			f.failed++
-			f.codes[spawn.CodeOf(err)]++
 			if n != 0 {
+				f.wrong++
 				report("call %d (%s slot %d) was applied %d times, but its caller was told it was not: %v", id, actor, slot, n, err)
 			}
 		default:
-			f.failed++
-			f.codes[spawn.CodeOf(err)]++
 			if n > 1 {
 				report("call %d (%s slot %d) was applied %d times (caller told: %v)", id, actor, slot, n, err)
 			}
@@ -432,7 +513,8 @@ func startSpawnProxy(t *testing.T, port, hostAddr, dataDir string, flags ...stri
 
 // helperEnv makes the test binary a program of the suite (see TestMain):
 // "host" serves the Ledger to the proxy named by the environment, as any
-// host program does.
+// host program does; "embedded" runs the Ledger on the embedded runtime
+// and calls it itself (embeddedLoadMain).
 const helperEnv = "SPAWN_RELIABILITY_HELPER"
 
 // startHelperHost starts this test binary as a host program serving the
@@ -453,6 +535,8 @@ func helperMain(mode string) int {
 	switch mode {
 	case "host":
 		err = spawn.Run(&Ledger{})
+	case "embedded":
+		err = embeddedLoadMain()
 	default:
 		err = fmt.Errorf("unknown %s %q", helperEnv, mode)
 	}

@@ -61,7 +61,7 @@ func runLoad(t *testing.T, sys *spawn.System, actors int) {
 	// pools, lazily built tables), then measure.
 	warm := newLedgerLoad(1, "Apply")
 	warm.prefix = "warm-up-"
-	warm.run(t, sys, loadCallers, 4*loadCallers, nil)
+	warm.run(sys, loadCallers, 4*loadCallers, nil)
 	if n := warm.acked(); n != 4*loadCallers {
 		t.Fatalf("%d of %d warm-up calls failed", 4*loadCallers-n, 4*loadCallers)
 	}
@@ -76,7 +76,7 @@ func runLoad(t *testing.T, sys *spawn.System, actors int) {
 	}
 	peak := samplePeak()
 	start := time.Now()
-	l.run(t, sys, loadCallers, loadCalls, nil)
+	l.run(sys, loadCallers, loadCalls, nil)
 	took := time.Since(start)
 	peakHeap := peak.end()
 	f := l.check(t, readLedger(sys))
