@@ -295,6 +295,7 @@ func registeredDefinitions(req *protocol.RegistrationRequest) ([]*definition, er
 	}
 	keys := slices.Sorted(maps.Keys(reg.GetActors()))
 	defs := make([]*definition, 0, len(keys))
+	entries := make(map[actorKey]string, len(keys)) // the entry defining each actor
 	for _, k := range keys {
 		a := reg.GetActors()[k]
 		if a == nil {
@@ -304,6 +305,13 @@ func registeredDefinitions(req *protocol.RegistrationRequest) ([]*definition, er
 		if err != nil {
 			return nil, errorf("invalid registration: %v", err)
 		}
+		// Which of two definitions of one actor would stand is anybody's
+		// guess: refuse them.
+		if first, dup := entries[d.key]; dup {
+			return nil, errorf("invalid registration: actor %q is registered twice, by registry entries %q and %q; register each actor once",
+				d.key.name, first, k)
+		}
+		entries[d.key] = k
 		defs = append(defs, d)
 	}
 	return defs, nil
