@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -129,12 +130,20 @@ func startSystem(t *testing.T, args ...any) *spawn.System {
 // address. It stops when the test ends.
 func runProxyInProcess(t *testing.T, hostAddr string, flags ...string) string {
 	t.Helper()
+	return runProxyWith(t, nil, hostAddr, flags...)
+}
+
+// runProxyWith is runProxyInProcess with more environment variables.
+func runProxyWith(t *testing.T, env map[string]string, hostAddr string, flags ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	args := append([]string{"proxy", "-port", "0", "-host-addr", hostAddr, "-data-dir", t.TempDir()}, flags...)
+	vars := map[string]string{"SPAWN_LOG": "error"}
+	maps.Copy(vars, env)
 	go func() {
-		err := run(ctx, args, envMap(map[string]string{"SPAWN_LOG": "error"}), pw)
+		err := run(ctx, args, envMap(vars), pw)
 		pw.Close()
 		done <- err
 	}()
