@@ -30,8 +30,11 @@ type cell struct {
 
 	mu    sync.Mutex
 	queue []*message
-	all   []*instance
-	idle  []*instance
+	// invocations counts the msgInvoke messages in queue, which the
+	// mailbox bound limits; the engine's own messages do not count.
+	invocations int
+	all         []*instance
+	idle        []*instance
 	// lastActive is when the mailbox last ran empty; kept only for
 	// deactivation (def.idleAfter > 0).
 	lastActive time.Time
@@ -189,8 +192,11 @@ func (c *cell) enqueue(m *message) enqueueResult {
 	if c.stopping {
 		return cellStopping
 	}
-	if m.kind == msgInvoke && c.e.maxMailbox > 0 && len(c.queue) >= c.e.maxMailbox {
-		return mailboxFull
+	if m.kind == msgInvoke {
+		if c.e.maxMailbox > 0 && c.invocations >= c.e.maxMailbox {
+			return mailboxFull
+		}
+		c.invocations++
 	}
 	c.queue = append(c.queue, m)
 	var inst *instance
@@ -224,6 +230,9 @@ func (c *cell) work(inst *instance) {
 		}
 		m := c.queue[0]
 		c.queue[0] = nil
+		if m.kind == msgInvoke {
+			c.invocations--
+		}
 		if len(c.queue) == 1 {
 			// Keep the backing array: a mailbox that empties after every
 			// message would otherwise allocate a new one for each.
@@ -352,7 +361,7 @@ func (c *cell) shutdown(ctx context.Context) {
 	insts := append([]*instance(nil), c.idle...)
 	busy := len(c.all) > len(c.idle)
 	queued := c.queue
-	c.queue = nil
+	c.queue, c.invocations = nil, 0
 	c.mu.Unlock()
 	for _, m := range queued {
 		var err error = errClosed
