@@ -76,6 +76,10 @@ func TestJoeSavesHisLanguagesAndDeactivatesWhenIdle(t *testing.T) {
 	if _, err := spawn.Call(ctx, k, (*Joe).SetLanguage, &domain.Request{Language: "go"}); err != nil {
 		t.Fatal(err)
 	}
+	// Joe's idle time starts when he has finished with the call, a moment
+	// after its reply. Advance does not wait for that before it moves the
+	// clock: Settle does, so that it starts now.
+	k.Settle()
 	revs, err := k.Revisions(ctx, "joe")
 	if err != nil || len(revs) != 0 {
 		t.Fatalf("revisions before the snapshot: %+v, %v; want none", revs, err)

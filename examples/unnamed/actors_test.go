@@ -96,6 +96,10 @@ func TestAnIdleAccountIsForgottenByNameButKeepsItsBalance(t *testing.T) {
 	if err := k.Invoke(ctx, "ann", "Deposit", &domain.Deposit{Amount: 50}, nil); err != nil {
 		t.Fatal(err)
 	}
+	// ann's idle time starts when she has finished with the call, a moment
+	// after its reply. Advance does not wait for that before it moves the
+	// clock: Settle does, so that it starts now.
+	k.Settle()
 
 	// Idle for 30 seconds (the default), ann is deactivated; the embedded
 	// runtime then forgets the instance, and keeps its state.
