@@ -49,7 +49,9 @@ func (s *System) startEmbedded(ctx context.Context, reg *protocol.RegistrationRe
 		}
 		s.store = st
 	}
-	opts := runtime.Options{System: s.cfg.system, Host: s.host, Store: s.store, Logger: s.log,
+	// The runtime's info lines repeat what Start logs itself; its
+	// warnings and errors are the program's to see.
+	opts := runtime.Options{System: s.cfg.system, Host: s.host, Store: s.store, Logger: s.log.WithOptions(zap.IncreaseLevel(zap.WarnLevel)),
 		MaxMailbox: s.cfg.maxMailbox, MaxAsyncBytes: s.cfg.maxAsyncBytes,
 		Observer: s.tel().Observer()}
 	for _, h := range s.cfg.engineHooks {

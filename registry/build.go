@@ -140,8 +140,30 @@ func (b *builder) scanFields() {
 			b.stateField(fwhere, fi, f)
 		case hasTag:
 			b.ps.add(fwhere, "unknown field tag `spawn:%q`; the only field tag is `spawn:\"state\"`, and actor settings go in the tag of the embedded spawn.Actor", tag)
+		case f.Anonymous && b.isActorStruct(f.Type):
+			// Its methods would be promoted as actions, but its own state
+			// field would never be filled: they would see a nil state.
+			b.ps.add(fwhere, "embeds the actor %s; an actor cannot be built from another one: keep the shared code in a type that is not an actor, or declare the actions on this type", f.Type)
 		}
 	}
+}
+
+// isActorStruct reports whether t (or what it points to) is a struct that
+// embeds spawn.Actor or declares a state field.
+func (b *builder) isActorStruct(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return false
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Type == b.types.Actor || strings.TrimSpace(f.Tag.Get("spawn")) == "state" {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *builder) stateField(where string, i int, f reflect.StructField) {

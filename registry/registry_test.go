@@ -235,3 +235,22 @@ func TestLowerCamelNames(t *testing.T) {
 		t.Errorf("an unknown naming must be refused with the fix: %v", err)
 	}
 }
+
+type baseActor struct {
+	actor `spawn:"name=base"`
+	State *testpb.CounterState `spawn:"state"`
+}
+
+func (b *baseActor) Add(*context, *testpb.Add) (*testpb.Total, error) { return nil, nil }
+
+type derivedActor struct {
+	actor `spawn:"name=derived"`
+	baseActor
+}
+
+func TestAnActorCannotEmbedAnother(t *testing.T) {
+	_, err := Build(testTypes, []any{&derivedActor{}})
+	if err == nil || !strings.Contains(err.Error(), "embeds the actor registry.baseActor") {
+		t.Fatalf("an actor embedding another: %v", err)
+	}
+}

@@ -158,3 +158,56 @@ func TestCloseKeepsAcknowledgedAsyncWork(t *testing.T) {
 	}
 	_ = errors.New
 }
+
+// The mailbox bound counts invocations, as documented, not the engine's
+// own messages (an activation, a state read) that wait beside them.
+// (Found by cmd/spawn's TestReliabilityBoundsAnswered: the background
+// activation of an eager actor, queued late, took the place of a call.)
+func TestMailboxBoundCountsInvocationsOnly(t *testing.T) {
+	entered, release := make(chan string, 8), make(chan struct{})
+	v := newEnvOptions(t, blockingHost(entered, release), state.NewMemory(), Options{MaxMailbox: 2})
+	released := false
+	t.Cleanup(func() { // before the engine closes
+		if !released {
+			close(release)
+		}
+	})
+	v.register(newActor("a", actions("slow", "hi")))
+	async := func(action string) error {
+		r := req("a", action, nil)
+		r.Async = true
+		_, err := v.e.Invoke(context.Background(), r)
+		return err
+	}
+	if err := async("slow"); err != nil {
+		t.Fatal(err)
+	}
+	<-entered // running: the mailbox is empty again
+	read := make(chan error, 1)
+	go func() {
+		_, err := v.e.State(context.Background(), &protocol.ActorId{Name: "a", System: sys})
+		read <- err
+	}()
+	waitFor(t, "the state read to wait in the mailbox", func() bool {
+		v.e.mu.Lock()
+		c := v.e.cells[actorKey{name: "a", system: sys}]
+		v.e.mu.Unlock()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.queue) == 1
+	})
+	for i := range 2 {
+		if err := async("hi"); err != nil {
+			t.Fatalf("invocation %d of 2 beside a state read: %v", i+1, err)
+		}
+	}
+	if err := async("hi"); reasonOf(err) != Overloaded {
+		t.Fatalf("a third invocation: %v, want overloaded", err)
+	}
+	close(release)
+	released = true
+	if err := <-read; err != nil {
+		t.Fatal(err)
+	}
+	v.host.waitN(t, 2, called("a", "hi"))
+}

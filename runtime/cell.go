@@ -32,8 +32,11 @@ type cell struct {
 
 	mu    sync.Mutex
 	queue []*message
-	all   []*instance
-	idle  []*instance
+	// invocations counts the msgInvoke messages in queue, which the
+	// mailbox bound limits; the engine's own messages do not count.
+	invocations int
+	all         []*instance
+	idle        []*instance
 	// since is when the cell was activated.
 	since time.Time
 	// lastActive is when the mailbox last ran empty; kept only for
@@ -130,6 +133,14 @@ func (e *Engine) deliver(key actorKey, m *message) error {
 		c := e.cells[key]
 		if c == nil {
 			t, err := e.lookupLocked(key)
+			if ref := m.req.GetRegisterRef(); err != nil && ref != "" && isNotFound(err) {
+				// The instance that resolve spawned or found for the
+				// register_ref has deactivated since, and was forgotten:
+				// spawn it again, as register_ref asks.
+				if err = e.spawnRefLocked(key, ref); err == nil {
+					t, err = e.lookupLocked(key)
+				}
+			}
 			if err != nil {
 				e.mu.Unlock()
 				return err
@@ -198,8 +209,11 @@ func (c *cell) enqueue(m *message) enqueueResult {
 	if c.stopping {
 		return cellStopping
 	}
-	if m.kind == msgInvoke && c.e.maxMailbox > 0 && len(c.queue) >= c.e.maxMailbox {
-		return mailboxFull
+	if m.kind == msgInvoke {
+		if c.e.maxMailbox > 0 && c.invocations >= c.e.maxMailbox {
+			return mailboxFull
+		}
+		c.invocations++
 	}
 	if c.e.obs.Invoked != nil {
 		m.enq = monoNow()
@@ -236,6 +250,9 @@ func (c *cell) work(inst *instance) {
 		}
 		m := c.queue[0]
 		c.queue[0] = nil
+		if m.kind == msgInvoke {
+			c.invocations--
+		}
 		if len(c.queue) == 1 {
 			// Keep the backing array: a mailbox that empties after every
 			// message would otherwise allocate a new one for each.
@@ -372,7 +389,7 @@ func (c *cell) shutdown(ctx context.Context) {
 	insts := append([]*instance(nil), c.idle...)
 	busy := len(c.all) > len(c.idle)
 	queued := c.queue
-	c.queue = nil
+	c.queue, c.invocations = nil, 0
 	c.mu.Unlock()
 	for _, m := range queued {
 		var err error = errClosed

@@ -298,6 +298,11 @@ type Error struct {
 	Reason Reason
 	// Message says what went wrong, for the caller.
 	Message string
+
+	// hostDeclined: the host did not take the call (it could not be
+	// reached, gave no answer, or refused it as overloaded), so nothing
+	// was applied and the call may be tried again.
+	hostDeclined bool
 }
 
 // Reason classifies an Error beyond its protocol status.
@@ -382,6 +387,13 @@ func reasonOf(err error) Reason {
 		return e.Reason
 	}
 	return Failed
+}
+
+// hostDeclined reports whether err is a host call that the host did not
+// take (see Error.hostDeclined).
+func hostDeclined(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.hostDeclined
 }
 
 func isNotFound(err error) bool {

@@ -99,10 +99,17 @@ func (i *instance) handle(m *message) {
 			start = time.Now()
 		}
 		resp, err := i.invoke(m, m.req, &m.stage)
-		if m.keep && reasonOf(err) == NotApplied {
+		switch {
+		case !m.keep:
+		case reasonOf(err) == NotApplied:
 			// The engine is closing and cancelled the host call: nothing
 			// was applied, so the call can run again after the restart.
 			err = i.c.e.keepForLater(m)
+		case hostDeclined(err):
+			// The host is down, restarting or overloaded: nothing was
+			// applied, and the call was acknowledged, so it is kept and
+			// tried again rather than lost.
+			err = i.c.e.keepForRetry(m, err)
 		}
 		var took time.Duration
 		if !start.IsZero() {
@@ -288,11 +295,18 @@ func (i *instance) invoke(m *message, req *protocol.InvocationRequest, stage *at
 	if err != nil {
 		var ov interface{ Overloaded() bool }
 		if errors.As(err, &ov) && ov.Overloaded() {
-			return nil, reasonf(Overloaded, "actor %q action %q: the host refused the call: %v", self.GetName(), action, err)
+			e := reasonf(Overloaded, "actor %q action %q: the host refused the call: %v", self.GetName(), action, err)
+			e.hostDeclined = true
+			return nil, e
 		}
-		// No retry: the real proxy retries until request-timeout, which
-		// re-runs the action; failing at once is easier to reason about.
-		return nil, errorf("actor %q action %q: host call failed: %v", self.GetName(), action, err)
+		// No retry of a sync call: the real proxy retries until
+		// request-timeout, which re-runs the action; failing at once is
+		// easier to reason about. Acknowledged async work the host did not
+		// take is kept and tried again (see handle).
+		e := errorf("actor %q action %q: host call failed: %v", self.GetName(), action, err)
+		var na interface{ NoAnswer() bool }
+		e.hostDeclined = errors.As(err, &na) && na.NoAnswer()
+		return nil, e
 	}
 	if resp.GetUpdatedContext() == nil {
 		return nil, errorf("actor %q action %q: invalid host reply: no updated_context", self.GetName(), action)

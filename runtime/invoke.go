@@ -173,6 +173,11 @@ func (e *Engine) afterAsync(key actorKey, req *protocol.InvocationRequest, c cal
 		switch {
 		case errors.Is(r.err, errKept):
 			e.log.Info("async invocation kept for the next start", zap.Stringer("actor", key), zap.String("action", req.GetActionName()))
+		case errors.Is(r.err, errRetrying):
+			// keepForRetry has logged it.
+		case hostDeclined(r.err) && c.onDone != nil:
+			// A timer tick or a scheduled invocation: onDone decides.
+			e.log.Info("the host did not take an async invocation", zap.Stringer("actor", key), zap.String("action", req.GetActionName()), zap.Error(r.err))
 		case r.err != nil:
 			e.log.Error("async invocation failed", zap.Stringer("actor", key), zap.String("action", req.GetActionName()), zap.Error(r.err))
 		case r.resp.GetWorkflow() != nil:

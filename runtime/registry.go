@@ -303,6 +303,7 @@ func registeredDefinitions(req *protocol.RegistrationRequest) ([]*definition, er
 	}
 	keys := slices.Sorted(maps.Keys(reg.GetActors()))
 	defs := make([]*definition, 0, len(keys))
+	entries := make(map[actorKey]string, len(keys)) // the entry defining each actor
 	for _, k := range keys {
 		a := reg.GetActors()[k]
 		if a == nil {
@@ -312,6 +313,13 @@ func registeredDefinitions(req *protocol.RegistrationRequest) ([]*definition, er
 		if err != nil {
 			return nil, errorf("invalid registration: %v", err)
 		}
+		// Which of two definitions of one actor would stand is anybody's
+		// guess: refuse them.
+		if first, dup := entries[d.key]; dup {
+			return nil, errorf("invalid registration: actor %q is registered twice, by registry entries %q and %q; register each actor once",
+				d.key.name, first, k)
+		}
+		entries[d.key] = k
 		defs = append(defs, d)
 	}
 	return defs, nil
@@ -511,9 +519,13 @@ func (e *Engine) spawnableLocked(key actorKey, tmpl *definition) error {
 // is, so that a revision given to an earlier Spawn is not lost. Like
 // Spawn, it never takes the place of another actor.
 func (e *Engine) spawnRef(key actorKey, parent string) error {
-	id := &protocol.ActorId{Name: key.name, System: key.system, Parent: parent}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.spawnRefLocked(key, parent)
+}
+
+func (e *Engine) spawnRefLocked(key actorKey, parent string) error {
+	id := &protocol.ActorId{Name: key.name, System: key.system, Parent: parent}
 	tmpl, err := e.templateLocked(id)
 	if err != nil {
 		return err

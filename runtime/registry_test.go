@@ -149,6 +149,18 @@ func TestRegisterRejectsInvalidActors(t *testing.T) {
 		_, err := v.e.Register(context.Background(), &protocol.RegistrationRequest{ServiceInfo: &protocol.ServiceInfo{}})
 		wantStatus(t, err, protocol.Status_ERROR, "registry")
 	})
+	// Two entries that define one actor differently: which one would
+	// stand depended on the order of their keys. (Found by cmd/spawn's
+	// TestReliabilityBadInput: it was accepted.)
+	t.Run("an actor twice", func(t *testing.T) {
+		v := newEnv(t, newHost(nil))
+		r := registration(newActor("fine"), newActor("a", actions("one")))
+		r.ActorSystem.Registry.Actors["b"] = newActor("a", actions("two"))
+		_, err := v.e.Register(context.Background(), r)
+		wantStatus(t, err, protocol.Status_ERROR, `actor "a" is registered twice, by registry entries "a" and "b"`)
+		_, err = v.e.Invoke(context.Background(), req("fine", "get", nil))
+		wantStatus(t, err, protocol.Status_ACTOR_NOT_FOUND, "")
+	})
 }
 
 // Re-registering changes the definition for the next activation only.

@@ -118,6 +118,11 @@ func (e *Engine) fire(entry *scheduledEntry) {
 		switch {
 		case errors.Is(err, errClosed):
 			return // never ran: left in the store for the next engine
+		case hostDeclined(err):
+			// Nothing was applied: try again once the host may be back.
+			log.Info("the host did not take a scheduled invocation; trying again", zap.Duration("in", hostRetry), zap.Error(err))
+			e.retryIn(entry, hostRetry)
+			return
 		case err != nil:
 			log.Error("scheduled invocation failed", zap.Error(err))
 		}
@@ -146,26 +151,37 @@ func (e *Engine) fire(entry *scheduledEntry) {
 	case reasonOf(err) == Overloaded:
 		// Refused before it ran: try again in a moment rather than drop it.
 		log.Warn("scheduled invocation refused for now, retrying in a second", zap.Error(err))
-		e.mu.Lock()
-		if !e.closed.Load() && e.scheduled[entry.s.ID] == entry {
-			entry.timer = e.clock.AfterFunc(overloadRetry, func() {
-				if !e.enter() {
-					return
-				}
-				defer e.wg.Done()
-				e.fire(entry)
-			})
-		}
-		e.mu.Unlock()
+		e.retryIn(entry, overloadRetry)
 	default:
 		log.Error("dropping scheduled invocation", zap.Error(err))
 		e.forget(entry)
 	}
 }
 
+// retryIn fires entry again after d, unless the engine is closing (it
+// stays stored for the next one) or entry is gone.
+func (e *Engine) retryIn(entry *scheduledEntry, d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed.Load() || e.scheduled[entry.s.ID] != entry {
+		return
+	}
+	entry.timer = e.clock.AfterFunc(d, func() {
+		if !e.enter() {
+			return
+		}
+		defer e.wg.Done()
+		e.fire(entry)
+	})
+}
+
 // overloadRetry is how long a scheduled invocation refused as overloaded
 // waits before it tries again.
 const overloadRetry = time.Second
+
+// hostRetry is how long acknowledged async work that its host did not
+// take (see Error.hostDeclined) waits before it is tried again.
+const hostRetry = time.Second
 
 func (e *Engine) forget(entry *scheduledEntry) {
 	e.mu.Lock()
@@ -201,23 +217,54 @@ func (e *Engine) retryParked() {
 // before running, and stored for the next engine instead.
 var errKept = reasonf(Unavailable, "the runtime closed before the call ran; it is stored and runs after the restart")
 
+// errRetrying is the result of an async invocation that its host did not
+// take, and that is stored and tried again.
+var errRetrying = reasonf(Unavailable, "the host did not take the call; it is stored and tried again")
+
 // keepForLater stores the async invocation of m as a scheduled invocation
 // due at once, which the next engine on the same store runs: acknowledged
 // async work survives a stop that could not wait for it. It returns
 // errKept, or the error that made it fail, in which case the call is lost
 // and the loss logged.
 func (e *Engine) keepForLater(m *message) error {
-	r := proto.CloneOf(m.req)
-	r.ScheduledTo = 0
-	r.Async = true
-	b, err := proto.Marshal(r)
-	if err == nil {
-		err = e.store.PutScheduled(context.WithoutCancel(m.ctx), state.Scheduled{ID: rand.Text(), At: e.clock.Now(), Request: b})
-	}
-	if err != nil {
+	if _, err := e.storeAsync(m, e.clock.Now()); err != nil {
 		e.log.Error("an acknowledged async invocation is lost: the runtime closed before it ran, and storing it failed",
 			zap.String("actor", m.req.GetActor().GetId().GetName()), zap.String("action", m.req.GetActionName()), zap.Error(err))
 		return errorf("storing the call for after the restart failed: %v", err)
 	}
 	return errKept
+}
+
+// keepForRetry stores the async invocation of m, which its host did not
+// take (cause), as a scheduled invocation due in hostRetry, and arms it:
+// acknowledged async work survives a host that is down or restarting. It
+// returns errRetrying, or the error that made it fail, in which case the
+// call is lost and the loss logged.
+func (e *Engine) keepForRetry(m *message, cause error) error {
+	s, err := e.storeAsync(m, e.clock.Now().Add(hostRetry))
+	if err != nil {
+		e.log.Error("an acknowledged async invocation is lost: the host did not take it, and storing it for later failed",
+			zap.String("actor", m.req.GetActor().GetId().GetName()), zap.String("action", m.req.GetActionName()),
+			zap.NamedError("cause", cause), zap.Error(err))
+		return errorf("storing the call to try it again failed: %v (the host did not take it: %v)", err, cause)
+	}
+	e.log.Warn("the host did not take an async invocation; it is kept and tried again",
+		zap.String("actor", m.req.GetActor().GetId().GetName()), zap.String("action", m.req.GetActionName()),
+		zap.Duration("in", hostRetry), zap.Error(cause))
+	e.arm(s)
+	return errRetrying
+}
+
+// storeAsync stores the async invocation of m as a scheduled invocation
+// due at at.
+func (e *Engine) storeAsync(m *message, at time.Time) (state.Scheduled, error) {
+	r := proto.CloneOf(m.req)
+	r.ScheduledTo = 0
+	r.Async = true
+	b, err := proto.Marshal(r)
+	if err != nil {
+		return state.Scheduled{}, err
+	}
+	s := state.Scheduled{ID: rand.Text(), At: at, Request: b}
+	return s, e.store.PutScheduled(context.WithoutCancel(m.ctx), s)
 }

@@ -3,10 +3,16 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"runtime/pprof"
+	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/types/known/anypb"
+
 	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/runtime/clocktest"
+	"github.com/spawn-go/spawn/state"
 )
 
 func spawnReq(ids ...*protocol.ActorId) *protocol.SpawnRequest {
@@ -174,4 +180,74 @@ func (v *env) held() held {
 	v.e.mu.Lock()
 	defer v.e.mu.Unlock()
 	return held{len(v.e.instances), len(v.e.cells), len(v.e.timers), len(v.e.subscribed), len(v.e.topics)}
+}
+
+// An invocation with register_ref that arrives while its instance is
+// saving its state at deactivation, after which the instance is
+// forgotten, waits for the save, then spawns the instance again and runs
+// on the saved state: register_ref never answers ACTOR_NOT_FOUND for an
+// instance of a registered template. (Found by cmd/spawn's
+// TestReliabilityLoad: 64 callers over 1,000 instances that deactivate
+// between their calls.)
+func TestRegisterRefDuringDeactivation(t *testing.T) {
+	store := &blockingSaves{Memory: state.NewMemory(), armed: make(chan struct{}), saving: make(chan struct{}), release: make(chan struct{})}
+	clock := clocktest.New(epoch)
+	e, err := New(Options{Host: setHost(false), Store: store, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	defer e.Close(ctx)
+	v := &env{t: t, e: e, clock: clock}
+	v.register(newActor("tmpl", stateful, kind(protocol.Kind_UNNAMED), deactivateAfter(1000), actions("set")))
+	ref := func(action string, payload *anypb.Any) *protocol.InvocationRequest {
+		r := req("i1", action, payload)
+		r.RegisterRef = "tmpl"
+		return r
+	}
+	v.invoke(ref("set", str("saved at deactivation")))
+	v.waitIdle("i1")
+	close(store.armed)
+	advanced := make(chan struct{})
+	go func() {
+		clock.Advance(time.Second) // deactivates; blocks in Save
+		close(advanced)
+	}()
+	<-store.saving
+
+	type answer struct {
+		resp *protocol.InvocationResponse
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		resp, err := e.Invoke(ctx, ref("get", nil))
+		got <- answer{resp, err}
+	}()
+	waitFor(t, "the invocation to wait for the deactivating instance", func() bool {
+		return goroutineWaitingIn("runtime.(*Engine).deliver(")
+	})
+	close(store.release)
+	a := <-got
+	if a.err != nil {
+		t.Fatalf("register_ref during the deactivation: %v", a.err)
+	}
+	if s := payloadOf(t, a.resp); s != "saved at deactivation" {
+		t.Fatalf("after reactivation: %q", s)
+	}
+	<-advanced
+}
+
+// goroutineWaitingIn reports whether a goroutine blocked on a channel is
+// in the function named fn.
+func goroutineWaitingIn(fn string) bool {
+	var b strings.Builder
+	_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
+	for _, g := range strings.Split(b.String(), "\n\n") {
+		header, _, _ := strings.Cut(g, "\n")
+		if strings.Contains(header, "chan receive") && strings.Contains(g, fn) {
+			return true
+		}
+	}
+	return false
 }

@@ -84,6 +84,9 @@ func (k *Kit) Now() time.Time { return k.clock.Now() }
 // workflows included, before it goes on. Advance(0) fires what is due now.
 func (k *Kit) Advance(d time.Duration) {
 	k.t.Helper()
+	// Work already set off happens now, before the clock moves: otherwise
+	// it could land at a later time and shift the timers it arms.
+	k.Settle()
 	end := k.clock.Now().Add(d)
 	for {
 		next, ok := k.clock.Next()

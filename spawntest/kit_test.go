@@ -282,3 +282,25 @@ func TestKitPresetStateAndTags(t *testing.T) {
 		t.Errorf("a new instance has tags %v", tags)
 	}
 }
+
+// Tagger's side effect carries metadata of its own.
+type Tagger struct {
+	spawn.Actor `spawn:"name=tagger"`
+}
+
+func (t *Tagger) Go(ctx *spawn.Context) (spawn.Value, error) {
+	return spawn.NoReply().Metadata("order", "7").Effect("tagger", "Done", nil, spawn.WithMetadata("step", "2")), nil
+}
+
+func (t *Tagger) Done(ctx *spawn.Context) error { return nil }
+
+func TestKitEffectsCarryTheirMetadata(t *testing.T) {
+	k := spawntest.NewKit(t, &Tagger{})
+	if err := k.Invoke(context.Background(), "tagger", "Go", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	fx := k.Effects()
+	if len(fx) != 1 || fx[0].Metadata["order"] != "7" || fx[0].Metadata["step"] != "2" {
+		t.Fatalf("effects %+v: want one with order=7 and step=2", fx)
+	}
+}

@@ -1,6 +1,7 @@
 package spawntest
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -53,6 +54,9 @@ type Effect struct {
 	To      spawn.ActorID
 	Action  string
 	Payload *anypb.Any
+	// Metadata is the effect's own (WithMetadata and Value.Metadata); the
+	// calling action's is merged under it when it runs.
+	Metadata map[string]string
 	// Due is when it is to run (the options Delay and At); zero for at
 	// once.
 	Due time.Time
@@ -87,7 +91,7 @@ func (k *Kit) record(ev runtime.Invocation) {
 		return
 	}
 	for _, fx := range wf.Effects {
-		k.fx = append(k.fx, Effect{From: from, To: idOf(fx.To), Action: fx.Action, Payload: fx.Payload, Due: fx.At, At: ev.At})
+		k.fx = append(k.fx, Effect{From: from, To: idOf(fx.To), Action: fx.Action, Payload: fx.Payload, Metadata: maps.Clone(fx.Metadata), Due: fx.At, At: ev.At})
 	}
 	if b := wf.Broadcast; b != nil {
 		k.bcast = append(k.bcast, Broadcast{From: from, Topic: b.Topic, Payload: b.Payload, At: ev.At})

@@ -15,7 +15,9 @@ import (
 
 // Memory is a Store that keeps everything in memory, for tests. It copies
 // what goes in and what comes out, so callers may reuse their slices and
-// maps. The zero value is an empty store ready for use.
+// maps. Like the disk store by default, it keeps the last
+// DefaultKeepRevisions revisions of each actor. The zero value is an empty
+// store ready for use.
 type Memory struct {
 	mu        sync.Mutex
 	closed    bool
@@ -97,6 +99,16 @@ func (m *Memory) Save(ctx context.Context, key Key, rec Record) error {
 	}
 	a.revs[rec.Revision] = rec
 	a.latest = rec.Revision
+	// Like the disk store's default retention: a store that lives as long
+	// as the process must not grow at every snapshot.
+	if len(a.revs) > DefaultKeepRevisions {
+		oldest := a.latest - DefaultKeepRevisions + 1
+		for rev := range a.revs {
+			if rev < oldest {
+				delete(a.revs, rev)
+			}
+		}
+	}
 	return nil
 }
 

@@ -424,3 +424,31 @@ func checkScheduledIDs(t testing.TB, list []Scheduled, want ...string) {
 		t.Errorf("ListScheduled IDs = [%s], want [%s]", strings.Join(got, " "), strings.Join(want, " "))
 	}
 }
+
+// The memory store, which `spawn proxy -memory` and spawn.WithMemoryStore
+// use for as long as they run, keeps the last DefaultKeepRevisions
+// revisions of each actor, as the disk store does by default: what it
+// holds grows with the actors, not with how often they change. (Found
+// while writing the reliability suite: it kept every revision, one more
+// at each snapshot of a changed actor, for ever.)
+func TestMemoryHistoryIsBounded(t *testing.T) {
+	m := NewMemory()
+	joe := Key{System: "sys", Name: "joe"}
+	const saves = 3 * DefaultKeepRevisions
+	for rev := int64(1); rev <= saves; rev++ {
+		mustSave(t, m, joe, Record{Revision: rev, Data: fmt.Append(nil, rev)})
+	}
+	for rev := int64(1); rev <= saves; rev++ {
+		_, err := m.LoadRevision(t.Context(), joe, rev)
+		if kept := rev > saves-DefaultKeepRevisions; kept != (err == nil) {
+			t.Fatalf("revision %d: kept = %v, want %v (%v)", rev, err == nil, kept, err)
+		}
+	}
+	checkRecord(t, mustLoad(t, m, joe), Record{Revision: saves, Data: fmt.Append(nil, saves)})
+	m.mu.Lock()
+	n := len(m.actors[joe].revs)
+	m.mu.Unlock()
+	if n != DefaultKeepRevisions {
+		t.Fatalf("%d revisions held, want %d", n, DefaultKeepRevisions)
+	}
+}

@@ -40,6 +40,21 @@ func (e *OverloadedError) Error() string { return e.Message }
 // Overloaded reports true; the runtime recognises the error by it.
 func (e *OverloadedError) Overloaded() bool { return true }
 
+// NoAnswerError is a host call that got no answer: the host could not be
+// reached (it is down or restarting), or the connection ended before its
+// answer came. The proxy applied nothing of the call; the action may or
+// may not have run.
+type NoAnswerError struct{ Err error }
+
+// Error implements error.
+func (e *NoAnswerError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the transport's error.
+func (e *NoAnswerError) Unwrap() error { return e.Err }
+
+// NoAnswer reports true; the runtime recognises the error by it.
+func (e *NoAnswerError) NoAnswer() bool { return true }
+
 // NewHostClient returns a client for the host whose base URL is baseURL, for
 // example "http://127.0.0.1:8090". A nil c uses a client of its own that
 // keeps connections alive and ignores HTTP proxy environment variables.
@@ -54,7 +69,9 @@ func NewHostClient(baseURL string, c *http.Client) *HostClient {
 // ignores the HTTP status and judges the body: an empty body, bytes that are
 // not an ActorInvocationResponse, or a response without updated_context are
 // errors, and so is a failure to reach the host. Without a deadline in ctx,
-// the call gives up after 60 s.
+// the call gives up after 60 s. A host that could not be reached, or
+// whose connection ended before it answered, is a *NoAnswerError; one that
+// refused the call as overloaded, an *OverloadedError.
 func (h *HostClient) Call(ctx context.Context, inv *protocol.ActorInvocation) (*protocol.ActorInvocationResponse, error) {
 	body, err := proto.Marshal(inv)
 	if err != nil {
@@ -74,17 +91,26 @@ func (h *HostClient) Call(ctx context.Context, inv *protocol.ActorInvocation) (*
 
 	res, err := h.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("calling the host at %s: %w", h.url, err)
+		return nil, noAnswer(ctx, fmt.Errorf("calling the host at %s: %w", h.url, err))
 	}
 	defer res.Body.Close()
 	b, err := readResponse(res)
 	if err != nil {
-		return nil, fmt.Errorf("reading the host's answer (HTTP %d): %w", res.StatusCode, err)
+		return nil, noAnswer(ctx, fmt.Errorf("reading the host's answer (HTTP %d): %w", res.StatusCode, err))
 	}
 	if res.StatusCode == http.StatusServiceUnavailable && bytes.HasPrefix(b, []byte(protocol.OverloadedPrefix)) {
 		return nil, &OverloadedError{Message: "the host at " + h.url + " is " + string(b)}
 	}
 	return decodeHostResponse(res.StatusCode, b)
+}
+
+// noAnswer is err as a *NoAnswerError when it means the connection failed
+// or ended before the answer, and not that ctx ended.
+func noAnswer(ctx context.Context, err error) error {
+	if ctx.Err() == nil && isConnFailure(err) {
+		return &NoAnswerError{Err: err}
+	}
+	return err
 }
 
 // decodeHostResponse applies the proxy's rules to a host's answer.

@@ -158,3 +158,56 @@ func TestHostClientDefaultTimeout(t *testing.T) {
 		})
 	}
 }
+
+// A host that cannot be reached, or that drops the connection before it
+// answers, gave no answer: the error says so (NoAnswer), and the runtime
+// keeps acknowledged async work for it rather than drop it. A host that
+// answers, however badly, and a call whose own deadline ends, did not.
+func TestHostClientNoAnswer(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	drops := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	defer drops.Close()
+	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("not protobuf"))
+	}))
+	defer garbage.Close()
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer slow.Close()
+	defer close(release)
+
+	for _, tc := range []struct {
+		name     string
+		url      string
+		timeout  time.Duration
+		noAnswer bool
+	}{
+		{"down", down.URL, 0, true},
+		{"drops the connection", drops.URL, 0, true},
+		{"answers garbage", garbage.URL, 0, false},
+		{"the call's deadline", slow.URL, 20 * time.Millisecond, false},
+	} {
+		ctx := context.Background()
+		if tc.timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, tc.timeout)
+			defer cancel()
+		}
+		_, err := NewHostClient(tc.url, nil).Call(ctx, testInvocationForHost())
+		var na interface{ NoAnswer() bool }
+		if got := errors.As(err, &na) && na.NoAnswer(); got != tc.noAnswer || err == nil {
+			t.Errorf("%s: NoAnswer %v, want %v (%v)", tc.name, got, tc.noAnswer, err)
+		}
+	}
+}

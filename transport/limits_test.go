@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/spawn-go/spawn/protocol"
 )
@@ -162,4 +167,70 @@ func TestInflightBodiesBound(t *testing.T) {
 		t.Fatalf("proxy past the bound: %v", err)
 	}
 	_ = bufio.NewReader
+}
+
+// A client that stops reading an answer is cut off by the write timeout,
+// counted from the answer's first byte, instead of holding its connection
+// (and the handler's goroutine and the answer's bytes) forever; the server
+// goes on serving. The answer is far larger than what the socket buffers
+// hold, so that only the timeout can end the handler's write.
+func TestStalledReaderIsCutOff(t *testing.T) {
+	const size = 16 << 20
+	hostAnswer := func(context.Context, []byte) (int, []byte) { return http.StatusOK, make([]byte, size) }
+	api := &fakeAPI{invoke: func(*protocol.InvocationRequest) (*protocol.InvocationResponse, error) {
+		return &protocol.InvocationResponse{Payload: &protocol.InvocationResponse_Value{
+			Value: &anypb.Any{TypeUrl: "type.googleapis.com/big", Value: make([]byte, size)}}}, nil
+	}}
+	for _, tc := range []struct {
+		name string
+		srv  func(*zap.Logger) *Server
+		path string
+		body []byte
+	}{
+		{"host", func(l *zap.Logger) *Server {
+			return NewHostServer(hostAnswer, l, WithTimeouts(0, 200*time.Millisecond, 0))
+		}, protocol.HostPath, nil},
+		{"proxy", func(l *zap.Logger) *Server {
+			return NewProxyServer(api, l, WithTimeouts(0, 200*time.Millisecond, 0))
+		}, "/api/v1/system/s/actors/a/invoke", mustMarshal(t, testInvocation())},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The request log is written once the handler has returned,
+			// which it can only do here once its write has been cut off.
+			core, logs := observer.New(zapcore.DebugLevel)
+			addr := serveOn(t, tc.srv(zap.New(core)))
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n%s",
+				tc.path, len(tc.body), tc.body)
+
+			deadline := time.Now().Add(10 * time.Second)
+			for logs.FilterMessage("request").Len() == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("the handler is still writing to a client that reads nothing, 10s on")
+				}
+				time.Sleep(10 * time.Millisecond) // polling the log, not synchronising
+			}
+			// Now read: what the kernel buffered, then the end of a
+			// connection the server closed, well short of the answer.
+			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			n, err := io.Copy(io.Discard, conn)
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatalf("the connection is still open after the write timeout (%d bytes read)", n)
+			}
+			if n >= size {
+				t.Fatalf("read %d bytes: the whole answer came through; the test did not stall the writer", n)
+			}
+			t.Logf("cut off after %d bytes of a %d-byte body, headers included (%v)", n, size, err)
+			res, err := http.Get("http://" + addr + "/health")
+			if err != nil || res.StatusCode != http.StatusOK {
+				t.Fatalf("health after the stalled client: %v, %v", res, err)
+			}
+			res.Body.Close()
+		})
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
@@ -202,6 +203,15 @@ func (r *proxyRoutes) state(c echo.Context) error {
 		Name:   pathParam(c, "actor"),
 		// Instances of unnamed actors are told apart by their parent.
 		Parent: c.QueryParam("parent"),
+	}
+	for _, p := range []struct{ what, v string }{{"actor system", id.System}, {"actor name", id.Name}, {"parent", id.Parent}} {
+		// Names are protobuf strings: such a name names no actor, and
+		// could not even be echoed in the answer.
+		if !utf8.ValidString(p.v) {
+			return r.writeProto(c, http.StatusBadRequest, &protocol.InvocationResponse{
+				Status: newStatus(protocol.Status_ERROR, fmt.Sprintf("%s is not valid UTF-8: %q", p.what, p.v)),
+			})
+		}
 	}
 	st, err := r.api.State(c.Request().Context(), id)
 	if err != nil {

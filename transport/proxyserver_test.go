@@ -278,6 +278,19 @@ func TestProxyServerRoutes(t *testing.T) {
 			},
 		},
 		{
+			// Names are protobuf strings, which must be UTF-8: the answer
+			// could not even echo this one. (Found by cmd/spawn's
+			// TestReliabilityBadInput: a 500 "encoding the response
+			// failed", logged as an error.)
+			name: "state of a name that is not UTF-8", method: "GET", target: "/api/v1/system/s/actors/%ff%fe?parent=p", wantCode: 400,
+			check: func(t *testing.T, rec *httptest.ResponseRecorder, api *fakeAPI) {
+				wantProtoStatus(t, rec, new(protocol.InvocationResponse), protocol.Status_ERROR, "actor name is not valid UTF-8")
+				if api.lastStateID != nil {
+					t.Errorf("the API was asked for %v", api.lastStateID)
+				}
+			},
+		},
+		{
 			name: "state fails",
 			api: &fakeAPI{state: func(*protocol.ActorId) (*protocol.ActorState, error) {
 				return nil, errors.New("store closed")

@@ -51,29 +51,6 @@ func TestRegistrationGolden(t *testing.T) {
 	golden.CheckRegistration(t, spawn.DefaultSystem, &Greeter{}, &Visits{})
 }
 
-func TestGreeterCountsVisits(t *testing.T) {
-	sys := spawntest.Start(t, &Greeter{}, &Visits{})
-	ctx := testContext(t)
-	for i, name := range []string{"ana", " bo "} {
-		g, err := spawn.Call(ctx, sys, (*Greeter).Greet, &domain.Hello{Name: name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := fmt.Sprintf("Hello, %s! You are visitor number %d.", strings.TrimSpace(name), i+1)
-		if g.Text != want || g.Visitor != int64(i+1) {
-			t.Fatalf("greeting %d: %q (visitor %d), want %q (visitor %d)", i+1, g.Text, g.Visitor, want, i+1)
-		}
-	}
-	_, err := spawn.Call(ctx, sys, (*Greeter).Greet, &domain.Hello{Name: "  "})
-	if spawn.CodeOf(err) != spawn.CodeAction || !strings.Contains(err.Error(), "names nobody") {
-		t.Fatalf("greeting nobody: %v, want an action error saying the request names nobody", err)
-	}
-	var st domain.CounterState
-	if err := sys.State(ctx, "visits", &st); err != nil || st.Value != 2 {
-		t.Fatalf("visits state: %v, %v; want 2: a failed greeting counts no visit", &st, err)
-	}
-}
-
 func TestDescribe(t *testing.T) {
 	tests := []struct {
 		name string
