@@ -82,7 +82,7 @@ func serving(getenv func(string) string) string {
 		port = getenv(protocol.EnvOperatorProxyPort)
 	}
 	if host == "" && port == "" {
-		return "joe: serving Joe on the embedded runtime, where only this program can call it (no proxy is named); Ctrl-C stops"
+		return "joe: serving Joe on the embedded runtime, in this process (no proxy is named); Ctrl-C stops"
 	}
 	if port == "" {
 		port = strconv.Itoa(protocol.DefaultProxyPort)

@@ -129,7 +129,7 @@ func TestServingLine(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{nil, "joe: serving Joe on the embedded runtime, where only this program can call it (no proxy is named); Ctrl-C stops"},
+		{nil, "joe: serving Joe on the embedded runtime, in this process (no proxy is named); Ctrl-C stops"},
 		{map[string]string{"PROXY_HTTP_PORT": "9001"}, "joe: serving Joe through the Spawn proxy at 127.0.0.1:9001; Ctrl-C stops"},
 		{map[string]string{"PROXY_HTTP_HOST": "proxy"}, "joe: serving Joe through the Spawn proxy at proxy:9001; Ctrl-C stops"},
 		{map[string]string{"SPAWN_PROXY_INTERFACE": "0.0.0.0", "SPAWN_PROXY_PORT": "9002"}, "joe: serving Joe through the Spawn proxy at 127.0.0.1:9002; Ctrl-C stops"},
