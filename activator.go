@@ -27,7 +27,7 @@ import (
 // shows it with curl.
 
 // WithActivator serves the JSON activator on addr ("host:port"; without a
-// host, on loopback: ":8091" is "127.0.0.1:8091"; port 0 picks a free one,
+// host, on loopback: ":8092" is "127.0.0.1:8092"; port 0 picks a free one,
 // which System.ActivatorAddress reports). The default is SPAWN_ACTIVATOR_ADDR,
 // and with neither, no activator. WithActivator("") turns it off.
 //

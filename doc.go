@@ -116,8 +116,12 @@
 // Run and Start register the actors with the Spawn proxy whose address is in
 // PROXY_HTTP_HOST/PROXY_HTTP_PORT (or SPAWN_PROXY_INTERFACE/SPAWN_PROXY_PORT,
 // which the Spawn operator sets), listening for it on
-// USER_FUNCTION_HOST:USER_FUNCTION_PORT (default 0.0.0.0:8090), or on a
-// server of your own with WithMount. With no proxy address set they run
+// USER_FUNCTION_HOST:USER_FUNCTION_PORT, or on a server of your own with
+// WithMount. The port defaults to 8090; without USER_FUNCTION_HOST, the
+// host listens on loopback (127.0.0.1) when the proxy's address is
+// loopback or, in the environment, unspecified (no host, 0.0.0.0 or ::),
+// and on every interface (0.0.0.0) otherwise: see Exposure. With no proxy
+// address set they run
 // the actors on the embedded runtime, in-process, with state on local disk
 // (SPAWN_DATA_DIR). PROXY_ACTOR_SYSTEM_NAME names the system (default
 // spawn-system). SPAWN_LOG sets the log level and format (SPAWN_LOG=debug,

@@ -83,6 +83,7 @@ func (b *Bob) TuneIn(ctx *spawn.Context) (*domain.Note, error) {
 	return &domain.Note{Text: "bob is listening"}, nil
 }
 
+// guide:start tell
 // tell hands a line to the program, unless the action's call ends first.
 func tell(ctx *spawn.Context, heard chan<- string, format string, args ...any) error {
 	select {
@@ -92,6 +93,8 @@ func tell(ctx *spawn.Context, heard chan<- string, format string, args ...any) e
 		return ctx.Err()
 	}
 }
+
+// guide:end tell
 
 func main() {
 	// spawn logs at info level by default; the examples keep to warnings,

@@ -60,6 +60,9 @@ func (a *Alarm) Rings(ctx *spawn.Context) (*domain.Count, error) {
 }
 
 // guide:start butler
+// snooze is how long the butler lets you sleep.
+const snooze = 200 * time.Millisecond
+
 // Butler calls the alarm from inside an action.
 type Butler struct {
 	spawn.Actor `spawn:"name=butler"`
@@ -80,9 +83,6 @@ func (b *Butler) Wake(ctx *spawn.Context, in *domain.Note) (spawn.Value, error) 
 }
 
 // guide:end butler
-
-// snooze is how long the butler lets you sleep.
-const snooze = 200 * time.Millisecond
 
 func main() {
 	// spawn logs at info level by default; the examples keep to warnings,

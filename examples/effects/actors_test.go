@@ -68,6 +68,7 @@ func TestAnOrderIsConfirmedAtOnceAndDeliveredLater(t *testing.T) {
 		}
 	}
 
+	// guide:start origins
 	// The confirmation has run, as a side effect from the shop, with the
 	// metadata Place gave it.
 	if got := mails(); !slices.Equal(got, []string{"mailer.Confirm: order 1 (teapot), asked by shop, metadata order=1"}) {
@@ -91,6 +92,7 @@ func TestAnOrderIsConfirmedAtOnceAndDeliveredLater(t *testing.T) {
 		!c[0].At.Equal(ordered.Add(deliveryDelay)) {
 		t.Errorf("courier.Deliver calls = %+v, want one scheduled by the shop, at %v", c, ordered.Add(deliveryDelay))
 	}
+	// guide:end origins
 }
 
 func TestOrdersAreNumberedAndAFailedOneAsksForNothing(t *testing.T) {

@@ -26,10 +26,10 @@ import (
 	"github.com/spawn-go/spawn/examples/domain"
 )
 
+// guide:start shop
 // deliveryDelay is how long after an order the courier comes.
 const deliveryDelay = 300 * time.Millisecond
 
-// guide:start shop
 // Shop takes orders and numbers them.
 type Shop struct {
 	spawn.Actor `spawn:"name=shop"`

@@ -93,20 +93,24 @@ func run(ctx context.Context, out io.Writer) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 
-	// report prints how a call failed; a call that did not fail is a
-	// mistake in this program.
+	// guide:start retryable
+	// report prints how the call named what failed, and whether it may be
+	// made again; a call that did not fail is a mistake in this program.
 	report := func(what string, err error) error {
 		if err == nil {
 			return fmt.Errorf("%s did not fail", what)
 		}
-		// guide:start retryable
 		// Retryable: the call did not run, or ran and changed nothing, so
 		// the same call may simply be sent again.
 		code := spawn.CodeOf(err)
-		fmt.Fprintf(out, "%s: %v (retry: %v)\n", what, code, yesNo(code.Retryable()))
-		// guide:end retryable
+		retry := "no"
+		if code.Retryable() {
+			retry = "yes"
+		}
+		fmt.Fprintf(out, "%s: %v (retry: %s)\n", what, code, retry)
 		return nil
 	}
+	// guide:end retryable
 
 	coins, err := spawn.Call(ctx, sys, (*Vault).Deposit, &domain.Increment{By: 10})
 	if err != nil {
@@ -181,11 +185,4 @@ func run(ctx context.Context, out io.Writer) (err error) {
 		return err
 	}
 	return nil
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
 }

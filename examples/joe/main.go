@@ -13,7 +13,8 @@
 // keeps state on disk, in SPAWN_DATA_DIR or ~/.local/state/spawn.
 //
 // With -serve it serves Joe until stopped (Ctrl-C), as a service does;
-// with a proxy, other programs (examples/client) can then call it.
+// with a proxy, other programs (examples/client) can then call it. It
+// prints one line first, naming the proxy it serves Joe through.
 package main
 
 import (
@@ -23,11 +24,14 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spawn-go/spawn"
 	"github.com/spawn-go/spawn/examples/domain"
+	"github.com/spawn-go/spawn/protocol"
 )
 
 func main() {
@@ -44,6 +48,8 @@ func main() {
 	}
 
 	if *serve {
+		// spawn's own lines are below SPAWN_LOG=warn: say what serving does.
+		fmt.Println(serving(os.Getenv))
 		// guide:start serve
 		// Run serves Joe until the program is stopped (Ctrl-C, or SIGTERM),
 		// then stops cleanly and saves the state.
@@ -62,6 +68,29 @@ func main() {
 		fmt.Fprintln(os.Stderr, "joe:", err)
 		os.Exit(1)
 	}
+}
+
+// serving says where -serve serves Joe, from the environment that
+// spawn.Run reads: through the proxy it names, or on the embedded runtime.
+func serving(getenv func(string) string) string {
+	host := getenv(protocol.EnvProxyHost)
+	if host == "" {
+		host = getenv(protocol.EnvOperatorProxyHost)
+	}
+	port := getenv(protocol.EnvProxyPort)
+	if port == "" {
+		port = getenv(protocol.EnvOperatorProxyPort)
+	}
+	if host == "" && port == "" {
+		return "joe: serving Joe on the embedded runtime, in this process (no proxy is named); Ctrl-C stops"
+	}
+	if port == "" {
+		port = strconv.Itoa(protocol.DefaultProxyPort)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1" // as spawn.Run reads it: this machine
+	}
+	return "joe: serving Joe through the Spawn proxy at " + net.JoinHostPort(host, port) + "; Ctrl-C stops"
 }
 
 // guide:start teach

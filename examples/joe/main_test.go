@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"flag"
 	"io"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -69,8 +71,8 @@ func TestServe(t *testing.T) {
 		}
 		cmd.Env = append(cmd.Env, name+"_HOST="+host, name+"_PORT="+port)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +114,47 @@ func TestServe(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("joe -serve did not stop after SIGINT")
+	}
+	// It printed one line, naming the proxy it served Joe through.
+	if want := "joe: serving Joe through the Spawn proxy at " + p.Addr + "; Ctrl-C stops\n"; stdout.String() != want {
+		t.Errorf("joe -serve printed %q, want %q", stdout.String(), want)
+	}
+}
+
+// TestServingLine checks what -serve prints, for each way the
+// environment can name a proxy, and the line the guide shows
+// (testdata/serve.txt).
+func TestServingLine(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "joe: serving Joe on the embedded runtime, in this process (no proxy is named); Ctrl-C stops"},
+		{map[string]string{"PROXY_HTTP_PORT": "9001"}, "joe: serving Joe through the Spawn proxy at 127.0.0.1:9001; Ctrl-C stops"},
+		{map[string]string{"PROXY_HTTP_HOST": "proxy"}, "joe: serving Joe through the Spawn proxy at proxy:9001; Ctrl-C stops"},
+		{map[string]string{"SPAWN_PROXY_INTERFACE": "0.0.0.0", "SPAWN_PROXY_PORT": "9002"}, "joe: serving Joe through the Spawn proxy at 127.0.0.1:9002; Ctrl-C stops"},
+		{map[string]string{"PROXY_HTTP_HOST": "::1", "PROXY_HTTP_PORT": "9001"}, "joe: serving Joe through the Spawn proxy at [::1]:9001; Ctrl-C stops"},
+	} {
+		if got := serving(func(k string) string { return tt.env[k] }); got != tt.want {
+			t.Errorf("with %v, -serve prints %q, want %q", tt.env, got, tt.want)
+		}
+	}
+
+	got := "$ PROXY_HTTP_PORT=9001 go run ./examples/joe -serve\n" +
+		serving(func(k string) string { return map[string]string{"PROXY_HTTP_PORT": "9001"}[k] }) + "\n"
+	path := filepath.Join("testdata", "serve.txt")
+	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v; run go test -update to create it", err)
+	}
+	if got != string(want) {
+		t.Errorf("got\n%s\nwant (%s)\n%s", got, path, want)
 	}
 }
 

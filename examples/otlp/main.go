@@ -28,19 +28,19 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/spawn-go/spawn"
-	"github.com/spawn-go/spawn/internal/testpb"
+	"github.com/spawn-go/spawn/examples/domain"
 )
 
 // Tally keeps a running total.
 type Tally struct {
 	spawn.Actor `spawn:"name=tally"`
-	State       *testpb.CounterState `spawn:"state"`
+	State       *domain.CounterState `spawn:"state"`
 }
 
 // Add adds to the total and replies with the new one.
-func (t *Tally) Add(ctx *spawn.Context, in *testpb.Add) (*testpb.Total, error) {
-	t.State.Value += in.Delta
-	return &testpb.Total{Value: t.State.Value}, nil
+func (t *Tally) Add(ctx *spawn.Context, in *domain.Increment) (*domain.Count, error) {
+	t.State.Value += in.By
+	return &domain.Count{Value: t.State.Value}, nil
 }
 
 func main() {
@@ -70,9 +70,9 @@ func run(ctx context.Context, calls int) (err error) {
 		<-ctx.Done()
 		return nil
 	}
-	var total testpb.Total
+	var total domain.Count
 	for range calls {
-		if err := sys.Invoke(ctx, "tally", "Add", &testpb.Add{Delta: 1}, &total); err != nil {
+		if err := sys.Invoke(ctx, "tally", "Add", &domain.Increment{By: 1}, &total); err != nil {
 			return err
 		}
 	}

@@ -78,6 +78,7 @@ func (k *Kettle) Whistle(ctx *spawn.Context, _ spawn.Tick) error {
 
 // guide:end kettle
 
+// guide:start tell
 // tell hands a line to the program, unless the action's call ends first.
 func tell(ctx *spawn.Context, events chan<- string, format string, args ...any) error {
 	select {
@@ -87,6 +88,8 @@ func tell(ctx *spawn.Context, events chan<- string, format string, args ...any) 
 		return ctx.Err()
 	}
 }
+
+// guide:end tell
 
 func main() {
 	// spawn logs at info level by default; the examples keep to warnings,

@@ -21,6 +21,10 @@
 //	…
 //	```
 //
+// In a file that carries no markers, a Go snippet may name a declaration
+// instead, go:Name, or the imports some declarations use,
+// go:imports:Name,Other (see declSnippet).
+//
 // Run the check with go test ./internal/doccheck; with -update it rewrites
 // the blocks from the regions (writing the fence too when a marker has
 // none yet).
@@ -349,15 +353,37 @@ func (c *Checker) want(doc string, b Block) ([]string, []Problem) {
 			probs = append(probs, Problem{doc, b.Marker, fmt.Sprintf("%s is not compiled: %s; show code from a compiled file", rel, why)})
 		}
 	}
-	lines, ok := src.Snippet(b.Region)
-	if !ok {
-		return nil, append(probs, Problem{doc, b.Marker, fmt.Sprintf("%s has no region %q; mark it with guide:start %s and guide:end %s", rel, b.Region, b.Region, b.Region)})
-	}
 	if c.used == nil {
 		c.used = map[string]map[string]bool{}
 	}
 	if c.used[rel] == nil {
 		c.used[rel] = map[string]bool{}
+	}
+	if strings.HasPrefix(b.Region, declPrefix) {
+		if Lang(rel) != "go" {
+			return nil, append(probs, Problem{doc, b.Marker, fmt.Sprintf("%s is not a Go file: it has no declarations to show (%s)", rel, b.Region)})
+		}
+		content, err := os.ReadFile(filepath.Join(c.Root, filepath.FromSlash(rel)))
+		if err != nil {
+			return nil, append(probs, Problem{doc, b.Marker, fmt.Sprintf("snippet source: %v", err)})
+		}
+		lines, spans, err := declSnippet(rel, content, b.Region)
+		if err != nil {
+			return nil, append(probs, Problem{doc, b.Marker, err.Error()})
+		}
+		// The regions inside the declarations shown are shown too.
+		for reg, line := range src.Lines {
+			for _, sp := range spans {
+				if line >= sp[0] && line <= sp[1] {
+					c.used[rel][reg] = true
+				}
+			}
+		}
+		return lines, probs
+	}
+	lines, ok := src.Snippet(b.Region)
+	if !ok {
+		return nil, append(probs, Problem{doc, b.Marker, fmt.Sprintf("%s has no region %q; mark it with guide:start %s and guide:end %s", rel, b.Region, b.Region, b.Region)})
 	}
 	c.used[rel][b.Region] = true
 	return lines, probs

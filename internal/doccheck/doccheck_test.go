@@ -221,3 +221,64 @@ func (Value) Tag() Value     { return Value{} }
 		t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// declGo is a Go file without regions of its own but one, inner, inside a
+// declaration.
+const declGo = "package main\n\n" +
+	"import (\n\t\"fmt\"\n\t\"strings\"\n\n\tsdk \"example.com/sdk/v2\"\n\t\"example.com/yaml.v3\"\n)\n\n" +
+	"// T is a type.\ntype T struct{}\n\n" +
+	"func unrelated() { yaml.X() }\n\n" +
+	"// Hi says hi.\nfunc (t *T) Hi() { fmt.Println(strings.ToUpper(\"hi\")) }\n\n" +
+	"// Run runs.\nfunc Run() {\n\t" + start + "inner\n\tsdk.Do()\n\t" + end + "inner\n}\n"
+
+func TestDeclSnippet(t *testing.T) {
+	for _, tt := range []struct {
+		region string
+		want   []string
+		err    string
+	}{
+		{"go:T", []string{"// T is a type.", "type T struct{}", "", "// Hi says hi.", `func (t *T) Hi() { fmt.Println(strings.ToUpper("hi")) }`}, ""},
+		{"go:Run", []string{"// Run runs.", "func Run() {", "\tsdk.Do()", "}"}, ""},
+		{"go:imports:T,Run", []string{"import (", "\t\"fmt\"", "\t\"strings\"", "", "\tsdk \"example.com/sdk/v2\"", ")"}, ""},
+		{"go:imports:unrelated", []string{`import "example.com/yaml.v3"`}, ""},
+		{"go:Missing", nil, "has no top-level declaration Missing"},
+		{"go:imports:T,Missing", nil, "has no top-level declaration Missing"},
+	} {
+		got, _, err := declSnippet("a/decl.go", []byte(declGo), tt.region)
+		switch {
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("%s: error %v, want one saying %q", tt.region, err, tt.err)
+		case tt.err == "" && (err != nil || !slices.Equal(got, tt.want)):
+			t.Errorf("%s = %q, %v; want %q", tt.region, got, err, tt.want)
+		}
+	}
+}
+
+func TestDeclSnippetsInDocs(t *testing.T) {
+	doc := "<!-- snippet a/decl.go go:Run -->\n```go\n```\n\n<!-- snippet a/decl.go go:imports:Run -->\n"
+	root := fixture(t, map[string]string{"a/decl.go": declGo, "doc.md": doc, "a/out.txt": "x\n"})
+	c := &Checker{Root: root}
+	if probs := c.Update([]string{"doc.md"}); len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "doc.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "<!-- snippet a/decl.go go:Run -->\n```go\n// Run runs.\nfunc Run() {\n\tsdk.Do()\n}\n```\n\n" +
+		"<!-- snippet a/decl.go go:imports:Run -->\n```go\nimport sdk \"example.com/sdk/v2\"\n```\n"
+	if string(b) != want {
+		t.Fatalf("updated doc:\n%s\nwant:\n%s", b, want)
+	}
+	// The region inside Run is shown with it.
+	if probs, err := c.Unused(); err != nil || len(probs) > 0 {
+		t.Errorf("unused regions: %v, %v; want none", probs, err)
+	}
+	if probs := check(t, root, "doc.md"); len(probs) > 0 {
+		t.Fatalf("after -update: %v", probs)
+	}
+	bad := fixture(t, map[string]string{"a/out.txt": "x\n", "doc.md": "<!-- snippet a/out.txt go:X -->\n```text\nx\n```\n"})
+	if probs := check(t, bad, "doc.md"); len(probs) != 1 || !strings.Contains(probs[0], "not a Go file") {
+		t.Errorf("a go: snippet of a text file: %v", probs)
+	}
+}

@@ -1,3 +1,5 @@
+// guide:start head
+
 // Hello is the program that the getting-started page of the guide builds:
 // one actor, Joe, who learns programming languages and remembers them.
 package main
@@ -19,6 +21,8 @@ import (
 
 	"example.com/hello/joepb"
 )
+
+// guide:end head
 
 // guide:start actor
 // Joe learns programming languages and remembers them.
