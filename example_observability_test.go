@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/stdout/stdoutmetric"
@@ -25,8 +26,8 @@ import (
 )
 
 // Example_stdoutExporters wires OpenTelemetry's stdout exporters, which
-// print every span and, every ten seconds, every metric: enough to see what
-// spawn-go records before choosing a backend.
+// print the spans in batches as they end and every metric every ten
+// seconds: enough to see what spawn-go records before choosing a backend.
 func Example_stdoutExporters() {
 	ctx := context.Background()
 	// guide:start stdout
@@ -43,7 +44,7 @@ func Example_stdoutExporters() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewPeriodicReader(metrics)), sdkmetric.WithResource(res))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewPeriodicReader(metrics, sdkmetric.WithInterval(10*time.Second))), sdkmetric.WithResource(res))
 	defer mp.Shutdown(ctx)
 
 	sys, err := spawn.Start(ctx, &Tally{}, spawn.WithTracerProvider(tp), spawn.WithMeterProvider(mp))

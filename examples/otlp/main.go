@@ -89,12 +89,20 @@ func setupTelemetry(ctx context.Context) (func(context.Context) error, error) {
 	if err != nil {
 		return nil, err
 	}
-	spans, err := otlptracehttp.New(ctx)
+	// The exporters default to HTTPS, but a collector or Jaeger on this
+	// machine listens in plain HTTP: with no endpoint set, say so.
+	var traceOpts []otlptracehttp.Option
+	var metricOpts []otlpmetrichttp.Option
+	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" {
+		traceOpts = append(traceOpts, otlptracehttp.WithInsecure())
+		metricOpts = append(metricOpts, otlpmetrichttp.WithInsecure())
+	}
+	spans, err := otlptracehttp.New(ctx, traceOpts...)
 	if err != nil {
 		return nil, err
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(spans), sdktrace.WithResource(res))
-	metrics, err := otlpmetrichttp.New(ctx)
+	metrics, err := otlpmetrichttp.New(ctx, metricOpts...)
 	if err != nil {
 		return nil, err
 	}
