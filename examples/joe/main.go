@@ -82,7 +82,16 @@ func serving(getenv func(string) string) string {
 		port = getenv(protocol.EnvOperatorProxyPort)
 	}
 	if host == "" && port == "" {
-		return "joe: serving Joe on the embedded runtime, in this process (no proxy is named); Ctrl-C stops"
+		msg := "joe: serving Joe on the embedded runtime, in this process (no proxy is named)"
+		// spawn logs where these listen at info level, below this
+		// example's default; say it here.
+		if addr := getenv("SPAWN_DASHBOARD_ADDR"); addr != "" {
+			msg += "; dashboard at http://" + loopback(addr) + "/"
+		}
+		if addr := getenv("SPAWN_ACTIVATOR_ADDR"); addr != "" {
+			msg += "; JSON activator at http://" + loopback(addr) + "/v1/actors/"
+		}
+		return msg + "; Ctrl-C stops"
 	}
 	if port == "" {
 		port = strconv.Itoa(protocol.DefaultProxyPort)
@@ -91,6 +100,15 @@ func serving(getenv func(string) string) string {
 		host = "127.0.0.1" // as spawn.Run reads it: this machine
 	}
 	return "joe: serving Joe through the Spawn proxy at " + net.JoinHostPort(host, port) + "; Ctrl-C stops"
+}
+
+// loopback gives an address without a host, such as ":9090", the host
+// spawn gives it: 127.0.0.1.
+func loopback(addr string) string {
+	if strings.HasPrefix(addr, ":") {
+		return "127.0.0.1" + addr
+	}
+	return addr
 }
 
 // guide:start teach

@@ -130,6 +130,7 @@ func TestServingLine(t *testing.T) {
 		want string
 	}{
 		{nil, "joe: serving Joe on the embedded runtime, in this process (no proxy is named); Ctrl-C stops"},
+		{map[string]string{"SPAWN_DASHBOARD_ADDR": ":9090", "SPAWN_ACTIVATOR_ADDR": "127.0.0.1:8092"}, "joe: serving Joe on the embedded runtime, in this process (no proxy is named); dashboard at http://127.0.0.1:9090/; JSON activator at http://127.0.0.1:8092/v1/actors/; Ctrl-C stops"},
 		{map[string]string{"PROXY_HTTP_PORT": "9001"}, "joe: serving Joe through the Spawn proxy at 127.0.0.1:9001; Ctrl-C stops"},
 		{map[string]string{"PROXY_HTTP_HOST": "proxy"}, "joe: serving Joe through the Spawn proxy at proxy:9001; Ctrl-C stops"},
 		{map[string]string{"SPAWN_PROXY_INTERFACE": "0.0.0.0", "SPAWN_PROXY_PORT": "9002"}, "joe: serving Joe through the Spawn proxy at 127.0.0.1:9002; Ctrl-C stops"},

@@ -187,7 +187,7 @@ func (d *Dashboard) authorized(w http.ResponseWriter, r *http.Request) bool {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusUnauthorized)
-	fmt.Fprintln(w, "This dashboard needs the runtime's token (SPAWN_TOKEN): open it once as /?token=<token>,\nor send \"Authorization: Bearer <token>\".")
+	fmt.Fprintln(w, "This dashboard needs the runtime's token (SPAWN_TOKEN, spawn.WithToken, or spawn proxy's -token-file): open it once as /?token=<token>,\nor send \"Authorization: Bearer <token>\".")
 	return false
 }
 

@@ -217,6 +217,14 @@ func TestRestore(t *testing.T) {
 	page := get(t, nil, base+res.Header.Get("Location"), http.StatusOK)
 	contains(t, page, "Revision 1 is the state again, saved as revision 4.", "revision 4, the latest saved")
 
+	// Restoring it again changes nothing, and the page says so.
+	again := form(t, nil, base+"/actors/counter/restore", base, url.Values{"revision": {"1"}})
+	if again.StatusCode != http.StatusSeeOther || again.Header.Get("Location") != "/actors/counter?as=4&restored=1&same=1" {
+		t.Fatalf("restoring the same revision again: %d to %q", again.StatusCode, again.Header.Get("Location"))
+	}
+	page = get(t, nil, base+again.Header.Get("Location"), http.StatusOK)
+	contains(t, page, "The actor already held that state, as revision 4, so no new revision was saved.")
+
 	bad := form(t, nil, base+"/actors/counter/restore", base, url.Values{"revision": {"9"}})
 	body, _ := io.ReadAll(bad.Body)
 	if bad.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(body), "The restore failed, and changed nothing") {

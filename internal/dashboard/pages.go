@@ -184,6 +184,9 @@ func (d *Dashboard) actor(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if n := q.Get("restored"); n != "" {
 		p.Restored = fmt.Sprintf("Revision %s is the state again, saved as revision %s.", n, q.Get("as"))
+		if q.Get("same") != "" {
+			p.Restored = fmt.Sprintf("Revision %s is the state again. The actor already held that state, as revision %s, so no new revision was saved.", n, q.Get("as"))
+		}
 	}
 	d.render(w, status, "actor.html", p)
 }
@@ -433,16 +436,28 @@ func (d *Dashboard) restore(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 		defer cancel()
 		id := &protocol.ActorId{Name: name, System: d.o.System, Parent: parent}
-		if err = d.o.Engine.Restore(ctx, id, n); err == nil {
-			// The revision it was saved as is the latest now.
-			as := "a new one"
+		latest := func() int64 {
 			if revs, rerr := d.o.Engine.Revisions(ctx, id); rerr == nil && len(revs) > 0 {
-				as = strconv.FormatInt(revs[len(revs)-1].Revision, 10)
+				return revs[len(revs)-1].Revision
+			}
+			return -1
+		}
+		before := latest()
+		if err = d.o.Engine.Restore(ctx, id, n); err == nil {
+			// The revision it was saved as is the latest now, unless the
+			// actor already held that state: then nothing new is saved.
+			as := "a new one"
+			after := latest()
+			if after >= 0 {
+				as = strconv.FormatInt(after, 10)
 			}
 			u, _ := url.Parse(actorURL(name, parent))
 			q := u.Query()
 			q.Set("restored", rev)
 			q.Set("as", as)
+			if after >= 0 && after == before {
+				q.Set("same", "1")
+			}
 			u.RawQuery = q.Encode()
 			http.Redirect(w, r, u.String(), http.StatusSeeOther)
 			return

@@ -83,8 +83,10 @@ func (c *Cart) Add(ctx *spawn.Context, o *domain.Order) (*domain.Count, error) {
 }
 
 func main() {
-	dashboard := flag.String("dashboard", "127.0.0.1:9090", "where the dashboard listens (loopback; port 0 picks one)")
-	activator := flag.String("activator", "", "where the JSON activator listens; none by default")
+	// The flags default to the variables a program reads, since the
+	// options passed below take precedence over them.
+	dashboard := flag.String("dashboard", envOr("SPAWN_DASHBOARD_ADDR", "127.0.0.1:9090"), "where the dashboard listens (loopback; port 0 picks one); default $SPAWN_DASHBOARD_ADDR, else 127.0.0.1:9090")
+	activator := flag.String("activator", os.Getenv("SPAWN_ACTIVATOR_ADDR"), "where the JSON activator listens; default $SPAWN_ACTIVATOR_ADDR, else none")
 	data := flag.String("data", "", "where state is kept (default: a temporary directory, removed at the end)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -93,6 +95,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
+}
+
+// envOr returns the environment variable key, or def when it is empty.
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
 }
 
 func run(ctx context.Context, dashboard, activator, data string) (err error) {
@@ -104,8 +114,8 @@ func run(ctx context.Context, dashboard, activator, data string) (err error) {
 	}
 	// guide:start start
 	sys, err := spawn.Start(ctx, &Account{}, &Auditor{}, &Cart{}, spawn.WithEmbedded(), spawn.WithDataDir(data),
-		spawn.WithDashboard(dashboard), // "127.0.0.1:9090" by default
-		spawn.WithActivator(activator)) // "" by default: no activator, no calls from the page
+		spawn.WithDashboard(dashboard), // the -dashboard flag: 127.0.0.1:9090 unless set
+		spawn.WithActivator(activator)) // the -activator flag: "" (none, no calls from the page) unless set
 	// guide:end start
 	if err != nil {
 		return err
