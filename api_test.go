@@ -190,8 +190,13 @@ func TestWithMountServesOnTheUsersServer(t *testing.T) {
 func TestPanicsLogOneReadableLine(t *testing.T) {
 	core, logs := observer.New(zapcore.InfoLevel)
 	sys := spawntest.Start(t, &Counter{Events: make(events, 16)}, spawn.WithLogger(zap.New(core)))
-	if err := sys.Invoke(ctx(t), "counter", "Panic", nil, nil); spawn.CodeOf(err) != spawn.CodeAction {
+	err := sys.Invoke(ctx(t), "counter", "Panic", nil, nil)
+	if spawn.CodeOf(err) != spawn.CodeAction {
 		t.Fatalf("Panic: %v", err)
+	}
+	// The caller learns what panicked, not where on the server.
+	if msg := err.Error(); strings.Contains(msg, ".go:") || strings.Contains(msg, "spawn_test") {
+		t.Errorf("the caller's error %q holds the server's file and line", msg)
 	}
 	entries := logs.FilterMessage("spawn: action panicked").All()
 	if len(entries) != 1 {

@@ -178,7 +178,9 @@ func (h *host) run(ctx context.Context, d *registry.Definition, hd *registry.Han
 			h.log.Error("spawn: action panicked", zap.String("actor", d.Name), zap.String("action", hd.Name),
 				zap.String("panic", fmt.Sprint(r)), zap.String("at", where))
 			h.log.Debug("spawn: stack of the panic", zap.String("actor", d.Name), zap.String("action", hd.Name), zap.ByteString("stack", debug.Stack()))
-			v, err = Value{}, fmt.Errorf("panic in %s.%s: %v (at %s)", d.Name, hd.Name, r, where)
+			// The location stays in the log: it names a file on the
+			// server, which the caller has no use for.
+			v, err = Value{}, fmt.Errorf("panic in %s.%s: %v (the location is in the host's log)", d.Name, hd.Name, r)
 		}
 	}()
 	res, err := hd.Method.Call(recv, &Context{ctx: ctx, inv: inv, sys: h.sys}, in)
