@@ -12,16 +12,15 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/spawn-go/spawn/internal/version"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/state"
 )
 
-// Proxy identity announced to hosts, beside the protocol version the real
-// proxy announces, so that hosts treat the engine as that proxy.
-const (
-	proxyName    = "spawn-go"
-	proxyVersion = "runtime"
-)
+// proxyName is the proxy identity announced to hosts, beside the protocol
+// version the real proxy announces, so that hosts treat the engine as that
+// proxy; its version is the spawn-go module's (version.Module).
+const proxyName = "spawn-go"
 
 // definition is a registered actor, checked and pre-digested once at
 // registration. It is immutable: re-registering replaces it, and activated
@@ -285,7 +284,7 @@ func (e *Engine) Register(ctx context.Context, req *protocol.RegistrationRequest
 			ProtocolMajorVersion: protocol.MajorVersion,
 			ProtocolMinorVersion: protocol.MinorVersion,
 			ProxyName:            proxyName,
-			ProxyVersion:         proxyVersion,
+			ProxyVersion:         version.Module(),
 		},
 	}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/spawn-go/spawn/internal/version"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/runtime/clocktest"
 	"github.com/spawn-go/spawn/state"
@@ -33,6 +34,10 @@ func TestRegisterResponse(t *testing.T) {
 	}
 	if pi := resp.GetProxyInfo(); pi.GetProtocolMajorVersion() != 1 || pi.GetProtocolMinorVersion() != 2 {
 		t.Errorf("proxy_info = %v, want protocol 1.2", pi)
+	}
+	// The module's version, as spawn proxy announces it; "devel" in tests.
+	if pv := resp.GetProxyInfo().GetProxyVersion(); pv != version.Module() || pv == "runtime" {
+		t.Errorf("proxy_version = %q, want the module's version %q", pv, version.Module())
 	}
 }
 
