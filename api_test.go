@@ -35,12 +35,18 @@ func TestDeadlinesStayContextErrors(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || spawn.CodeOf(err) != spawn.CodeCanceled {
 			t.Fatalf("past its deadline: got %v (code %v), want CodeCanceled wrapping context.DeadlineExceeded", err, spawn.CodeOf(err))
 		}
+		if n := strings.Count(err.Error(), context.DeadlineExceeded.Error()); n != 1 {
+			t.Errorf("past its deadline: %q says %q %d times, want once", err, context.DeadlineExceeded, n)
+		}
 
 		c, cancel = context.WithCancel(context.Background())
 		time.AfterFunc(100*time.Millisecond, cancel)
 		err = sys.Invoke(c, "worker", "Work", nil, nil)
 		if !errors.Is(err, context.Canceled) || spawn.CodeOf(err) != spawn.CodeCanceled {
 			t.Fatalf("canceled: got %v (code %v), want CodeCanceled wrapping context.Canceled", err, spawn.CodeOf(err))
+		}
+		if n := strings.Count(err.Error(), context.Canceled.Error()); n != 1 {
+			t.Errorf("canceled: %q says %q %d times, want once", err, context.Canceled, n)
 		}
 	})
 }

@@ -76,7 +76,11 @@ func (s *System) invoke(ctx context.Context, caller *protocol.ActorId, actor, ac
 func (s *System) send(ctx context.Context, actor, action string, req *protocol.InvocationRequest, out proto.Message) error {
 	resp, err := s.back.invoke(ctx, req)
 	if err != nil {
-		return backendError(ctx, actor, action, err)
+		instance := ""
+		if id := req.GetActor().GetId(); id.GetParent() != "" {
+			instance = id.GetName()
+		}
+		return callError(ctx, actor, instance, action, err)
 	}
 	if req.Async || req.ScheduledTo != 0 {
 		return nil
@@ -171,20 +175,48 @@ func actionError(actor, action string, b []byte) *Error {
 // context ended is CodeCanceled and wraps the context's error, whatever
 // the backend made of it.
 func backendError(ctx context.Context, actor, action string, err error) *Error {
+	return callError(ctx, actor, "", action, err)
+}
+
+// callError is backendError for a call to instance, an instance of the
+// unnamed actor (or "" for the actor itself), which a CodeCanceled
+// message names.
+func callError(ctx context.Context, actor, instance, action string, err error) *Error {
 	if cerr := contextError(ctx, err); cerr != nil {
 		var re *runtime.Error
 		if errors.As(err, &re) {
-			// The embedded runtime knows where the call was.
-			return canceled(actor, action, cerr, re.Message, re.Reason == runtime.NotApplied)
+			// The embedded runtime knows where the call was, and names the
+			// instance itself.
+			return canceled(actor, action, cerr, runtimeWhy(re.Message, cerr), re.Reason == runtime.NotApplied)
 		}
 		if action == "" {
 			return canceled(actor, action, cerr, "", false)
 		}
+		who := strconv.Quote(actor)
+		if instance != "" {
+			who = fmt.Sprintf("%q (an instance of %q)", instance, actor)
+		}
 		return canceled(actor, action, cerr, fmt.Sprintf(
-			"the proxy had not answered: actor %q's host call for action %q had not returned, or the call was still waiting in the actor's mailbox",
-			actor, action), false)
+			"the proxy had not answered: actor %s's host call for action %q had not returned, or the call was still waiting in the actor's mailbox",
+			who, action), false)
 	}
 	return &Error{Code: codeOf(err), Actor: actor, Action: action, Message: messageOf(err), cause: err}
+}
+
+// runtimeWhy is the part of the runtime's message about a call whose
+// context ended that says where the call was. canceled states the
+// context's error and whether the call was applied once, so their copies
+// in the runtime's message go: its reason prefix, the context's error in
+// parentheses, and its own verdict at the end.
+func runtimeWhy(msg string, ctxErr error) string {
+	for _, p := range messageCodes {
+		msg = strings.TrimPrefix(msg, p.prefix)
+	}
+	msg = strings.Replace(msg, " ("+ctxErr.Error()+")", "", 1)
+	for _, verdict := range []string{"; nothing was applied", "; it did not run"} {
+		msg = strings.TrimSuffix(msg, verdict)
+	}
+	return msg
 }
 
 // messageOf is the part of a backend error worth showing: the proxy's own
