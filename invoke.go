@@ -50,6 +50,9 @@ func (c *invokeConfig) target(actor, action, system string) effects.Target {
 }
 
 func (s *System) invoke(ctx context.Context, caller *protocol.ActorId, actor, action string, in, out proto.Message, opts []InvokeOption) error {
+	if err := s.stoppedError(actor, action); err != nil {
+		return err
+	}
 	cfg := newInvokeConfig(opts)
 	if cfg.err == nil && out != nil && !out.ProtoReflect().IsValid() {
 		cfg.err = fmt.Errorf("out is a nil %T; pass a message to decode the reply into, or nil to drop it", out)
@@ -284,6 +287,9 @@ func (s *System) Spawn(ctx context.Context, actor, instance string, opts ...Spaw
 	var c spawnConfig
 	for _, o := range opts {
 		o.applySpawn(&c)
+	}
+	if err := s.stoppedError(actor, ""); err != nil {
+		return err
 	}
 	if actor == "" || instance == "" {
 		return &Error{Code: CodeInvalid, Actor: actor, Message: "Spawn needs an actor and an instance name"}

@@ -128,6 +128,9 @@ func (s *System) Restore(ctx context.Context, actor string, revision int64, opts
 // revisionTarget checks a call about revisions and returns the id of the
 // actor it is about.
 func (s *System) revisionTarget(op, actor string, out proto.Message, opts []RouteOption) (*protocol.ActorId, error) {
+	if err := s.stoppedError(actor, ""); err != nil {
+		return nil, err
+	}
 	cfg := newInvokeConfig(opts)
 	if cfg.err == nil && actor == "" {
 		cfg.err = errors.New(op + " needs an actor")
