@@ -13,6 +13,7 @@ import (
 
 	"github.com/spawn-go/spawn/effects"
 	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/registry"
 	"github.com/spawn-go/spawn/runtime"
 	"github.com/spawn-go/spawn/transport"
 )
@@ -60,6 +61,11 @@ func (s *System) invoke(ctx context.Context, caller *protocol.ActorId, actor, ac
 	if cfg.err != nil {
 		return &Error{Code: CodeInvalid, Actor: actor, Action: action, Message: cfg.err.Error()}
 	}
+	if s.callsItself(caller, &cfg, actor, action) {
+		return &Error{Code: CodeInvalid, Actor: actor, Action: action, Message: fmt.Sprintf(
+			"%s cannot call itself synchronously: the call would wait for the very action making it; use spawn.Async() or act directly",
+			describeID(caller))}
+	}
 	req, err := s.request(caller, actor, action, in, &cfg)
 	if err != nil {
 		return &Error{Code: CodeInvalid, Actor: actor, Action: action, Message: err.Error(), cause: err}
@@ -72,6 +78,35 @@ func (s *System) invoke(ctx context.Context, caller *protocol.ActorId, actor, ac
 	err = s.send(ctx, actor, action, req, out)
 	endCall(ctx, &call, err)
 	return err
+}
+
+// callsItself reports whether the call of action on actor that caller
+// makes is a synchronous call to caller itself, which would wait until its
+// deadline for the actor to finish the action that waits for it. A pooled
+// actor's call may go to another of its instances, so it is let through.
+func (s *System) callsItself(caller *protocol.ActorId, cfg *invokeConfig, actor, action string) bool {
+	if caller == nil || cfg.async || cfg.delay > 0 || !cfg.at.IsZero() {
+		return false
+	}
+	t := cfg.target(actor, action, s.cfg.system)
+	self := caller.GetSystem()
+	if self == "" {
+		self = s.cfg.system
+	}
+	if t.Actor != caller.GetName() || t.Parent != caller.GetParent() || (t.System != "" && t.System != self) {
+		return false
+	}
+	d := s.host.table.Lookup(caller)
+	return d == nil || d.Kind != registry.Pooled
+}
+
+// describeID names id for a message: the actor's name, or the instance's
+// and its actor's.
+func describeID(id *protocol.ActorId) string {
+	if id.GetParent() != "" {
+		return fmt.Sprintf("%s instance %q", id.GetParent(), id.GetName())
+	}
+	return id.GetName()
 }
 
 // send sends req, the call of action on actor, and decodes its answer
