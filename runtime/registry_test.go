@@ -46,17 +46,18 @@ func TestRegisterResponse(t *testing.T) {
 // their first invocation, which then runs init first.
 func TestActivationEagerOrLazy(t *testing.T) {
 	tests := []struct {
-		name  string
-		opts  []actorOpt
-		eager bool
+		name    string
+		opts    []actorOpt
+		eager   bool
+		unnamed bool // lazy, called through an instance
 	}{
-		{"stateful named with metadata", []actorOpt{stateful, withMetadata}, true},
-		{"stateful unknown kind with metadata", []actorOpt{stateful, withMetadata, kind(protocol.Kind_UNKNOW_KIND)}, true},
-		{"stateful task with metadata", []actorOpt{stateful, withMetadata, kind(protocol.Kind_TASK)}, true},
-		{"stateful named without metadata", []actorOpt{stateful}, false},
-		{"stateless named with metadata", []actorOpt{withMetadata}, false},
-		{"stateful unnamed with metadata", []actorOpt{stateful, withMetadata, kind(protocol.Kind_UNNAMED)}, false},
-		{"stateless pooled with metadata", []actorOpt{withMetadata, pool(0, 2)}, false},
+		{"stateful named with metadata", []actorOpt{stateful, withMetadata}, true, false},
+		{"stateful unknown kind with metadata", []actorOpt{stateful, withMetadata, kind(protocol.Kind_UNKNOW_KIND)}, true, false},
+		{"stateful task with metadata", []actorOpt{stateful, withMetadata, kind(protocol.Kind_TASK)}, true, false},
+		{"stateful named without metadata", []actorOpt{stateful}, false, false},
+		{"stateless named with metadata", []actorOpt{withMetadata}, false, false},
+		{"stateful unnamed with metadata", []actorOpt{stateful, withMetadata, kind(protocol.Kind_UNNAMED)}, false, true},
+		{"stateless pooled with metadata", []actorOpt{withMetadata, pool(0, 2)}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,12 +75,20 @@ func TestActivationEagerOrLazy(t *testing.T) {
 			if got := v.host.matching(nil); len(got) != 0 {
 				t.Fatalf("host called before any invocation: %v", got)
 			}
-			v.invoke(req("a", "go", nil))
+			r := req("a", "go", nil)
+			if tt.unnamed {
+				// An unnamed actor is a template: call an instance of it.
+				r = req("a1", "go", nil)
+				r.RegisterRef = "a"
+			}
+			v.invoke(r)
 			calls := v.host.matching(nil)
 			if len(calls) != 2 || calls[0].GetActionName() != "Setup" || calls[1].GetActionName() != "go" {
 				t.Fatalf("calls = %v, want Setup then go", calls)
 			}
-			checkInit(t, calls[0])
+			if !tt.unnamed { // an instance's init is checked in instance tests
+				checkInit(t, calls[0])
+			}
 		})
 	}
 }
