@@ -256,8 +256,9 @@ func (d *definition) spawnable() string {
 // Register adds or replaces the actors of req, all or none. Activated actors
 // keep running with their old definition until they deactivate. Stateful
 // actors that carry metadata and are neither UNNAMED nor POOLED are then
-// activated in the background, as the real proxy does; the rest activate on
-// their first invocation.
+// activated in the background, as the real proxy does, and subscribed to
+// their channels before Register returns; the rest activate, and
+// subscribe, on their first invocation.
 func (e *Engine) Register(ctx context.Context, req *protocol.RegistrationRequest) (*protocol.RegistrationResponse, error) {
 	if !e.enter() {
 		return nil, errClosed
@@ -337,6 +338,14 @@ func (e *Engine) install(defs []*definition) (eager []actorKey) {
 		delete(e.instances, d.key)
 		if d.eager {
 			eager = append(eager, d.key)
+			// Subscribed now rather than when the background activation
+			// gets to it, so that a broadcast published as soon as
+			// Register returns reaches the actor (and activates it). An
+			// actor subscribed before keeps its subscriptions until its
+			// next activation, as after any re-registration.
+			if _, subscribed := e.subscribed[d.key]; !subscribed {
+				e.subscribeLocked(d.key, d.id(), d)
+			}
 		}
 	}
 	e.registered = true

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -326,5 +327,22 @@ func TestSpawnRevisionNotKept(t *testing.T) {
 	v.e.mu.Unlock()
 	if len(pending) != 0 {
 		t.Errorf("revisions still pending: %v", pending)
+	}
+}
+
+// TestEagerActorsSubscribedByRegister checks that the actors Register
+// activates in the background are subscribed to their channels when it
+// returns, so that a broadcast published at once reaches them all.
+func TestEagerActorsSubscribedByRegister(t *testing.T) {
+	const n = 40 // activated one after the other: the last ones late
+	v := newEnv(t, newHost(nil))
+	var actors []*protocol.Actor
+	for i := range n {
+		actors = append(actors, newActor(fmt.Sprintf("a%02d", i), stateful, withMetadata, actions("Hear"), channel("news", "Hear")))
+	}
+	v.register(actors...)
+	topics := v.e.Topics()
+	if len(topics) != 1 || topics[0].Topic != "news" || len(topics[0].Subscribers) != n {
+		t.Fatalf("right after Register, topics = %+v, want %d subscribers of news", topics, n)
 	}
 }
