@@ -58,6 +58,9 @@ func (s *System) invoke(ctx context.Context, caller *protocol.ActorId, actor, ac
 	if cfg.err == nil && out != nil && !out.ProtoReflect().IsValid() {
 		cfg.err = fmt.Errorf("out is a nil %T; pass a message to decode the reply into, or nil to drop it", out)
 	}
+	if cfg.err == nil && cfg.system == "" {
+		cfg.err = s.checkInstance(actor, cfg.instance, false)
+	}
 	if cfg.err != nil {
 		return &Error{Code: CodeInvalid, Actor: actor, Action: action, Message: cfg.err.Error()}
 	}
