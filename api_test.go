@@ -18,6 +18,7 @@ import (
 
 	"github.com/spawn-go/spawn"
 	"github.com/spawn-go/spawn/internal/testpb"
+	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/spawntest"
 )
 
@@ -366,4 +367,16 @@ func TestASecondSignalStopsAtOnce(t *testing.T) {
 	if !strings.Contains(out.String(), "a second Ctrl-C stops at once") || !strings.Contains(out.String(), "stopping at once") {
 		t.Fatalf("the log does not say what happens: %s", out.String())
 	}
+}
+
+// TestBadRequestTimeoutIsInvalid checks that a call whose request-timeout
+// metadata is not a time limit fails with CodeInvalid, on both backends.
+func TestBadRequestTimeoutIsInvalid(t *testing.T) {
+	modes(t, func(t *testing.T, start func(...any) *spawn.System) {
+		sys := start(&Counter{Events: make(events, 16)})
+		err := sys.Invoke(ctx(t), "counter", "Add", &testpb.Add{Delta: 1}, nil, spawn.WithMetadata(protocol.RequestTimeoutKey, "abc"))
+		if spawn.CodeOf(err) != spawn.CodeInvalid || !strings.Contains(err.Error(), `request-timeout="abc"`) {
+			t.Fatalf("got %v (code %v), want CodeInvalid naming the value", err, spawn.CodeOf(err))
+		}
+	})
 }

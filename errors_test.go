@@ -136,3 +136,24 @@ func TestCanceledSaysItOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestBadRequestTimeout checks that a request-timeout that is not a
+// positive number of milliseconds is refused before the call is sent.
+func TestBadRequestTimeout(t *testing.T) {
+	for _, tt := range []struct {
+		value string
+		ok    bool
+	}{
+		{"abc", false}, {"1.5s", false}, {"0", false}, {"-5", false}, {"", false}, {"1500", true},
+	} {
+		t.Run(tt.value, func(t *testing.T) {
+			err := checkTimeout(map[string]string{protocol.RequestTimeoutKey: tt.value})
+			if (err == nil) != tt.ok {
+				t.Fatalf("checkTimeout(%q) = %v, want ok %v", tt.value, err, tt.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), "positive whole number of milliseconds") {
+				t.Errorf("%v does not say what to write", err)
+			}
+		})
+	}
+}

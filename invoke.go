@@ -61,6 +61,9 @@ func (s *System) invoke(ctx context.Context, caller *protocol.ActorId, actor, ac
 	if cfg.err == nil && cfg.system == "" {
 		cfg.err = s.checkInstance(actor, cfg.instance, false)
 	}
+	if cfg.err == nil {
+		cfg.err = checkTimeout(cfg.metadata)
+	}
 	if cfg.err != nil {
 		return &Error{Code: CodeInvalid, Actor: actor, Action: action, Message: cfg.err.Error()}
 	}
@@ -145,6 +148,21 @@ func (s *System) request(caller *protocol.ActorId, actor, action string, in prot
 		req.Caller = &protocol.ActorId{Name: caller.GetName(), System: caller.GetSystem(), Parent: caller.GetParent()}
 	}
 	return req, nil
+}
+
+// checkTimeout checks the request-timeout metadata, when a call sets it,
+// so that a bad value is the caller's CodeInvalid rather than the proxy's
+// refusal.
+func checkTimeout(md map[string]string) error {
+	v, ok := md[protocol.RequestTimeoutKey]
+	if !ok {
+		return nil
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err != nil || n <= 0 {
+		return fmt.Errorf("metadata %s=%q is not a time limit: write a positive whole number of milliseconds, like %q, or give the call's context a deadline",
+			protocol.RequestTimeoutKey, v, "1500")
+	}
+	return nil
 }
 
 // timeoutMargin is added to the caller's remaining time to make the
