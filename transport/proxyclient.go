@@ -239,6 +239,12 @@ func (p *ProxyClient) post(ctx context.Context, path string, body []byte, resp p
 	case http.StatusGatewayTimeout:
 		// The gateway passed the request on and gave up waiting.
 		return p.noAnswer(fmt.Errorf("HTTP %d (%s)", res.StatusCode, snippet(b)))
+	case http.StatusUnauthorized, http.StatusForbidden:
+		// The same token would be refused again: say which to set, once,
+		// rather than retry or quote the proxy's text body.
+		return &StatusError{HTTPStatus: res.StatusCode, Status: protocol.Status_ERROR, Message: fmt.Sprintf(
+			"the proxy at %s refused the token (HTTP %d): set %s or use spawn.WithToken, with the token the proxy was started with",
+			p.base, res.StatusCode, protocol.EnvToken)}
 	}
 	return statusError(res, b, resp)
 }
