@@ -184,7 +184,7 @@ func (e *Engine) afterAsync(key actorKey, req *protocol.InvocationRequest, c cal
 			// keepForRetry has logged it.
 		case hostDeclined(r.err) && c.onDone != nil:
 			// A timer tick or a scheduled invocation: onDone decides.
-			e.log.Info("the host did not take an async invocation", zap.Stringer("actor", key), zap.String("action", req.GetActionName()), zap.Error(r.err))
+			e.noteHostRetry(e.log, "the host did not take an async invocation", zap.Stringer("actor", key), zap.String("action", req.GetActionName()), zap.Error(r.err))
 		case r.err != nil:
 			e.log.Error("async invocation failed", zap.Stringer("actor", key), zap.String("action", req.GetActionName()), zap.Error(r.err))
 		case r.resp.GetWorkflow() != nil:
