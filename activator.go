@@ -15,9 +15,11 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/spawn-go/spawn/internal/activator"
+	"github.com/spawn-go/spawn/internal/nearest"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/registry"
 )
@@ -113,6 +115,11 @@ func (s *System) activatorInput(r activator.Request) (proto.Message, *activator.
 	if s.host != nil {
 		d = s.host.table.Lookup(&protocol.ActorId{Name: r.Actor})
 	}
+	if d == nil && s.Embedded() {
+		// The embedded runtime runs this program's actors and no others.
+		return nil, &activator.Problem{Status: http.StatusNotFound, Code: codeID(CodeNotFound),
+			Message: fmt.Sprintf("this program serves no actor %q; %s", r.Actor, servedHint(r.Actor, s.host.table.Names()))}
+	}
 	if d != nil {
 		switch {
 		case r.Instance != "" && d.Kind != registry.Unnamed:
@@ -150,6 +157,12 @@ func (s *System) activatorInput(r activator.Request) (proto.Message, *activator.
 	if len(body) == 0 {
 		return nil, nil
 	}
+	if url, ok := typeOf(body); ok {
+		if _, err := protoregistry.GlobalTypes.FindMessageByURL(url); err != nil {
+			return nil, invalid("the body's \"@type\" names %s, a message type this program does not know: import the Go package generated for it (a blank import will do), so that it is linked in",
+				describeURL(url))
+		}
+	}
 	var in anypb.Any
 	if err := protojson.Unmarshal(body, &in); err != nil {
 		where := "is not served by this program"
@@ -163,6 +176,29 @@ func (s *System) activatorInput(r activator.Request) (proto.Message, *activator.
 			hd.Signature().InMessage.Descriptor().FullName(), describeURL(in.GetTypeUrl()))
 	}
 	return &in, nil
+}
+
+// servedHint names the actor closest to a mistyped one, or lists them all.
+func servedHint(actor string, names []string) string {
+	if n := nearest.Name(actor, names); n != "" {
+		return fmt.Sprintf("did you mean %q?", n)
+	}
+	return "it serves " + quoteList(names)
+}
+
+// typeOf returns the "@type" of body, a JSON object, when it has a string
+// one.
+func typeOf(body []byte) (string, bool) {
+	if !namesType(body) {
+		return "", false
+	}
+	var fields struct {
+		Type *string `json:"@type"`
+	}
+	if json.Unmarshal(body, &fields) != nil || fields.Type == nil {
+		return "", false
+	}
+	return *fields.Type, true
 }
 
 // namesType reports whether body is a JSON object with an "@type": a JSON
@@ -247,8 +283,21 @@ func (s *System) startActivator() error {
 			s.log.Error("spawn: activator stopped", zap.Error(err))
 		}
 	}()
-	s.log.Info("spawn: JSON activator listening", zap.Stringer("addr", a.addr))
+	s.log.Info("spawn: JSON activator listening", zap.String("url", activatorURL(a.addr)))
 	return nil
+}
+
+// activatorURL is the URL under which the activator listening on addr
+// answers; a listener on every interface is reached on loopback here.
+func activatorURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + activator.Prefix
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + activator.Prefix
 }
 
 // stopActivator stops the activator's listener, letting calls in flight

@@ -14,6 +14,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/spawn-go/spawn"
@@ -183,6 +186,47 @@ func TestActivatorForActorsServedElsewhere(t *testing.T) {
 	}
 	if got := post(t, h, "/v1/actors/till/Add", `{"delta": 5}`); got.status != 400 || !strings.Contains(got.body, "@type") {
 		t.Fatalf("a body without @type: got %d %s, want 400 asking for @type", got.status, got.body)
+	}
+}
+
+// TestActivatorSaysWhatIsWrong checks the messages of two mistakes: an
+// actor the embedded runtime does not serve, whatever the body, and a
+// JSON Any whose type is not linked into the program.
+func TestActivatorSaysWhatIsWrong(t *testing.T) {
+	sys := spawntest.Start(t, &Till{}, &Basket{})
+	h := sys.Activator()
+	for _, tt := range []struct {
+		name, path, body string
+		status           int
+		code, message    string
+	}{
+		{"unknown actor, no body", "/v1/actors/nobody/Hi", ``, 404, "NOT_FOUND", `this program serves no actor "nobody"; it serves "basket", "till"`},
+		{"unknown actor, a body", "/v1/actors/nobody/Hi", `{"text": "x"}`, 404, "NOT_FOUND", `this program serves no actor "nobody"; it serves "basket", "till"`},
+		{"a misspelt actor", "/v1/actors/tilll/Add", `{"delta": 1}`, 404, "NOT_FOUND", `this program serves no actor "tilll"; did you mean "till"?`},
+		{"an unlinked @type", "/v1/actors/till/Raw", `{"@type": "type.googleapis.com/shop.Order", "id": "1"}`, 400, "INVALID",
+			`the body's "@type" names shop.Order, a message type this program does not know: import the Go package generated for it`},
+		{"an unlinked @type for a typed action", "/v1/actors/till/Add", `{"@type": "type.googleapis.com/shop.Order"}`, 400, "INVALID",
+			`names shop.Order, a message type this program does not know`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := post(t, h, tt.path, tt.body)
+			var p struct{ Code, Message string }
+			if err := json.Unmarshal([]byte(got.body), &p); err != nil || got.status != tt.status || p.Code != tt.code || !strings.Contains(p.Message, tt.message) {
+				t.Fatalf("got %d %s, want %d %s saying %q", got.status, got.body, tt.status, tt.code, tt.message)
+			}
+		})
+	}
+}
+
+// TestActivatorLogsItsURL checks that the start-up line gives the URL to
+// call, not only an address.
+func TestActivatorLogsItsURL(t *testing.T) {
+	core, logs := observer.New(zapcore.InfoLevel)
+	sys := spawntest.Start(t, &Till{}, spawn.WithActivator("127.0.0.1:0"), spawn.WithLogger(zap.New(core)))
+	entries := logs.FilterMessage("spawn: JSON activator listening").All()
+	want := "http://" + sys.ActivatorAddress().String() + "/v1/actors/"
+	if len(entries) != 1 || entries[0].ContextMap()["url"] != want {
+		t.Fatalf("log entries %+v, want one with url %q", entries, want)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/spawn-go/spawn"
 	"github.com/spawn-go/spawn/internal/testpb"
+	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/spawntest"
 )
 
@@ -35,12 +36,18 @@ func TestDeadlinesStayContextErrors(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || spawn.CodeOf(err) != spawn.CodeCanceled {
 			t.Fatalf("past its deadline: got %v (code %v), want CodeCanceled wrapping context.DeadlineExceeded", err, spawn.CodeOf(err))
 		}
+		if n := strings.Count(err.Error(), context.DeadlineExceeded.Error()); n != 1 {
+			t.Errorf("past its deadline: %q says %q %d times, want once", err, context.DeadlineExceeded, n)
+		}
 
 		c, cancel = context.WithCancel(context.Background())
 		time.AfterFunc(100*time.Millisecond, cancel)
 		err = sys.Invoke(c, "worker", "Work", nil, nil)
 		if !errors.Is(err, context.Canceled) || spawn.CodeOf(err) != spawn.CodeCanceled {
 			t.Fatalf("canceled: got %v (code %v), want CodeCanceled wrapping context.Canceled", err, spawn.CodeOf(err))
+		}
+		if n := strings.Count(err.Error(), context.Canceled.Error()); n != 1 {
+			t.Errorf("canceled: %q says %q %d times, want once", err, context.Canceled, n)
 		}
 	})
 }
@@ -190,8 +197,13 @@ func TestWithMountServesOnTheUsersServer(t *testing.T) {
 func TestPanicsLogOneReadableLine(t *testing.T) {
 	core, logs := observer.New(zapcore.InfoLevel)
 	sys := spawntest.Start(t, &Counter{Events: make(events, 16)}, spawn.WithLogger(zap.New(core)))
-	if err := sys.Invoke(ctx(t), "counter", "Panic", nil, nil); spawn.CodeOf(err) != spawn.CodeAction {
+	err := sys.Invoke(ctx(t), "counter", "Panic", nil, nil)
+	if spawn.CodeOf(err) != spawn.CodeAction {
 		t.Fatalf("Panic: %v", err)
+	}
+	// The caller learns what panicked, not where on the server.
+	if msg := err.Error(); strings.Contains(msg, ".go:") || strings.Contains(msg, "spawn_test") {
+		t.Errorf("the caller's error %q holds the server's file and line", msg)
 	}
 	entries := logs.FilterMessage("spawn: action panicked").All()
 	if len(entries) != 1 {
@@ -355,4 +367,16 @@ func TestASecondSignalStopsAtOnce(t *testing.T) {
 	if !strings.Contains(out.String(), "a second Ctrl-C stops at once") || !strings.Contains(out.String(), "stopping at once") {
 		t.Fatalf("the log does not say what happens: %s", out.String())
 	}
+}
+
+// TestBadRequestTimeoutIsInvalid checks that a call whose request-timeout
+// metadata is not a time limit fails with CodeInvalid, on both backends.
+func TestBadRequestTimeoutIsInvalid(t *testing.T) {
+	modes(t, func(t *testing.T, start func(...any) *spawn.System) {
+		sys := start(&Counter{Events: make(events, 16)})
+		err := sys.Invoke(ctx(t), "counter", "Add", &testpb.Add{Delta: 1}, nil, spawn.WithMetadata(protocol.RequestTimeoutKey, "abc"))
+		if spawn.CodeOf(err) != spawn.CodeInvalid || !strings.Contains(err.Error(), `request-timeout="abc"`) {
+			t.Fatalf("got %v (code %v), want CodeInvalid naming the value", err, spawn.CodeOf(err))
+		}
+	})
 }

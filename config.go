@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -117,18 +118,14 @@ func loadConfig(getenv func(string) string, opts []Option) (config, error) {
 	phost := or(getenv(protocol.EnvProxyHost), getenv(protocol.EnvOperatorProxyHost))
 	pport := or(getenv(protocol.EnvProxyPort), getenv(protocol.EnvOperatorProxyPort))
 	if phost != "" || pport != "" {
-		if pport == "" {
-			pport = strconv.Itoa(protocol.DefaultProxyPort)
+		addr, err := proxyAddress(phost, pport)
+		if err != nil {
+			return c, fmt.Errorf("spawn: proxy address from %s/%s or %s/%s: %w",
+				protocol.EnvProxyHost, protocol.EnvProxyPort, protocol.EnvOperatorProxyHost, protocol.EnvOperatorProxyPort, err)
 		}
-		if _, err := strconv.ParseUint(pport, 10, 16); err != nil {
-			return c, fmt.Errorf("spawn: proxy port %q (%s or %s) is not a port number", pport, protocol.EnvProxyPort, protocol.EnvOperatorProxyPort)
-		}
-		if phost == "" || phost == "0.0.0.0" || phost == "::" {
-			phost = "127.0.0.1" // a bind-all address means "this machine" to a client
-		}
-		c.proxyAddr = net.JoinHostPort(phost, pport)
-		c.mode = modeProxy
+		c.proxyAddr, c.mode = addr, modeProxy
 	}
+	envProxy := c.proxyAddr
 	for _, o := range opts {
 		o.applyOption(&c)
 	}
@@ -136,10 +133,15 @@ func loadConfig(getenv func(string) string, opts []Option) (config, error) {
 		return c, errors.New("spawn: WithSystem needs a name")
 	}
 	if c.mode == modeProxy {
-		phost, _, err := net.SplitHostPort(c.proxyAddr)
-		if err != nil {
-			return c, fmt.Errorf("spawn: proxy address %q is not host:port", c.proxyAddr)
+		if c.proxyAddr != envProxy {
+			// WithProxy's address, read as the environment's is.
+			addr, err := parseProxyAddress(c.proxyAddr)
+			if err != nil {
+				return c, fmt.Errorf("spawn: WithProxy(%q): %w", c.proxyAddr, err)
+			}
+			c.proxyAddr = addr
 		}
+		phost, _, _ := net.SplitHostPort(c.proxyAddr)
 		if c.hostAddr == "" {
 			// The host endpoint runs whatever state it is sent: it listens
 			// on loopback when its proxy is on this machine (or in this
@@ -161,6 +163,41 @@ func loadConfig(getenv func(string) string, opts []Option) (config, error) {
 		c.logger = l
 	}
 	return c, nil
+}
+
+// parseProxyAddress reads a proxy address as WithProxy takes it:
+// "host:port", ":port" or "host", each as proxyAddress reads them.
+func parseProxyAddress(addr string) (string, error) {
+	if strings.Contains(addr, "://") {
+		return "", fmt.Errorf("proxy address %q is not host:port: drop the scheme", addr)
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		// A host alone, like the environment's PROXY_HTTP_HOST without
+		// PROXY_HTTP_PORT; an IPv6 address may come with brackets.
+		host, port = strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]"), ""
+		if host == "" || strings.ContainsAny(host, "[]/") || (strings.Contains(host, ":") && net.ParseIP(host) == nil) {
+			return "", fmt.Errorf("proxy address %q is not host:port", addr)
+		}
+	}
+	return proxyAddress(host, port)
+}
+
+// proxyAddress is the address to dial the proxy at, from a host and a
+// port as the environment or WithProxy give them: the port defaults to
+// the proxy's (9001), and an empty or bind-all host (0.0.0.0, ::) means
+// this machine, which a client dials on loopback.
+func proxyAddress(host, port string) (string, error) {
+	if port == "" {
+		port = strconv.Itoa(protocol.DefaultProxyPort)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return "", fmt.Errorf("proxy port %q is not a port number", port)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), nil
 }
 
 // isLoopback reports whether host names this machine's loopback.
@@ -213,7 +250,10 @@ func WithMount(mount func(path string, h http.Handler)) Option {
 // WithProxy registers with the Spawn proxy at addr ("host:port") instead
 // of running the embedded runtime. Without it, the proxy address comes
 // from PROXY_HTTP_HOST/PROXY_HTTP_PORT or SPAWN_PROXY_INTERFACE/SPAWN_PROXY_PORT;
-// with none set, actors run on the embedded runtime.
+// with none set, actors run on the embedded runtime. addr takes the forms
+// those variables do: the port defaults to 9001 ("proxy" is "proxy:9001"),
+// and an empty or bind-all host means this machine (":9001" and
+// "0.0.0.0:9001" dial 127.0.0.1:9001).
 func WithProxy(addr string) Option {
 	return optionFunc(func(c *config) { c.proxyAddr, c.mode = addr, modeProxy })
 }

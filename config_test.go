@@ -33,9 +33,18 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad host port", env: map[string]string{"USER_FUNCTION_PORT": "http"}, err: `USER_FUNCTION_PORT="http" is not a port number`},
 		{name: "bad proxy port", env: map[string]string{"PROXY_HTTP_PORT": "99999"}, err: `proxy port "99999"`},
 		{name: "empty system", opts: []Option{WithSystem("")}, err: "WithSystem needs a name"},
-		{name: "proxy address with a scheme", opts: []Option{WithProxy("http://p:1")}, err: `proxy address "http://p:1" is not host:port`},
-		{name: "proxy address without a port", opts: []Option{WithProxy("p")}, err: `proxy address "p" is not host:port`},
-		{name: "bad proxy address, embedded anyway", opts: []Option{WithProxy("p"), WithEmbedded()}, mode: modeEmbedded, system: "spawn-system", hostAddr: "", proxyAddr: "p"},
+		{name: "proxy address with a scheme", opts: []Option{WithProxy("http://p:1")}, err: `WithProxy("http://p:1"): proxy address "http://p:1" is not host:port: drop the scheme`},
+		{name: "proxy address with a bad port", opts: []Option{WithProxy("p:http")}, err: `WithProxy("p:http"): proxy port "http" is not a port number`},
+		{name: "proxy address not an address", opts: []Option{WithProxy("a:b:c")}, err: `proxy address "a:b:c" is not host:port`},
+		{name: "bad proxy address, embedded anyway", opts: []Option{WithProxy("p:x"), WithEmbedded()}, mode: modeEmbedded, system: "spawn-system", hostAddr: "", proxyAddr: "p:x"},
+		// WithProxy takes what the environment variables take.
+		{name: "WithProxy, port alone", opts: []Option{WithProxy(":9001")}, mode: modeProxy, system: "spawn-system", hostAddr: "127.0.0.1:8090", proxyAddr: "127.0.0.1:9001"},
+		{name: "WithProxy, bind-all means this machine", opts: []Option{WithProxy("0.0.0.0:9001")}, mode: modeProxy, system: "spawn-system", hostAddr: "127.0.0.1:8090", proxyAddr: "127.0.0.1:9001"},
+		{name: "WithProxy, IPv6 bind-all", opts: []Option{WithProxy("[::]:9005")}, mode: modeProxy, system: "spawn-system", hostAddr: "127.0.0.1:8090", proxyAddr: "127.0.0.1:9005"},
+		{name: "WithProxy, host alone", opts: []Option{WithProxy("proxy")}, mode: modeProxy, system: "spawn-system", hostAddr: "0.0.0.0:8090", proxyAddr: "proxy:9001"},
+		{name: "WithProxy, IPv6 host alone", opts: []Option{WithProxy("::1")}, mode: modeProxy, system: "spawn-system", hostAddr: "127.0.0.1:8090", proxyAddr: "[::1]:9001"},
+		{name: "WithProxy wins over the environment", env: map[string]string{"PROXY_HTTP_HOST": "10.0.0.1"}, opts: []Option{WithProxy(":9003")},
+			mode: modeProxy, system: "spawn-system", hostAddr: "127.0.0.1:8090", proxyAddr: "127.0.0.1:9003"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -72,8 +72,9 @@ func (c *Context) Revision() int64 {
 // It takes the options of System.Invoke; to bound one call more tightly,
 // use Call with a context of its own.
 //
-// A sync call to the running actor itself waits for the actor to be free,
-// which it is not until this action returns; call yourself with Async.
+// A sync call to the running actor itself would wait for the actor to be
+// free, which it is not until this action returns: it fails at once with
+// CodeInvalid. Call yourself with Async (or Delay), or act directly.
 func (c *Context) Invoke(actor, action string, in, out proto.Message, opts ...InvokeOption) error {
 	return c.callActor(c, actor, action, in, out, opts)
 }

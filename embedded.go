@@ -20,7 +20,7 @@ func init() {
 		return optionFunc(func(c *config) { c.engineHooks = append(c.engineHooks, h) })
 	}
 	enginehook.Target = func(sys any, actor string, opts any) (*protocol.ActorId, error) {
-		return sys.(*System).revisionTarget("spawntest", actor, nil, opts.([]RouteOption))
+		return sys.(*System).revisionTarget(enginehookOp, actor, nil, opts.([]RouteOption))
 	}
 }
 

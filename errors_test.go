@@ -88,3 +88,72 @@ func TestCanceledSaysWhereTheCallWas(t *testing.T) {
 		t.Errorf("in-process: %v", inProcess)
 	}
 }
+
+// A canceled call's message says the context's error once, and whether
+// it was applied once, however the backend phrased it; for an instance of
+// an unnamed actor it names the instance.
+func TestCanceledSaysItOnce(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name     string
+		instance string
+		err      error
+		want     []string // in the message
+		once     []string // in the message exactly once
+	}{
+		{"in process, not run", "", &runtime.Error{Status: protocol.Status_ERROR, Reason: runtime.NotApplied,
+			Message: protocol.NotAppliedPrefix + `actor "counter" action "Add": the time limit passed (context canceled) while the call waited in the actor's mailbox; it did not run`},
+			[]string{`actor "counter" action "Add"`, "waited in the actor's mailbox", "it was not applied"},
+			[]string{"context canceled", "not applied", "not run"}},
+		{"in process, not applied", "", &runtime.Error{Status: protocol.Status_ERROR, Reason: runtime.NotApplied,
+			Message: protocol.NotAppliedPrefix + `actor "c1" action "Add": the host call had not answered when the time limit passed (context canceled); nothing was applied`},
+			[]string{`actor "c1" action "Add"`, "the host call had not answered", "it was not applied"},
+			[]string{"context canceled", "applied"}},
+		{"over HTTP", "", fmt.Errorf("calling the spawn proxy: %w", context.Canceled),
+			[]string{`actor "counter"'s host call`, "may have run"},
+			[]string{"context canceled"}},
+		{"over HTTP, an instance", "c1", fmt.Errorf("calling the spawn proxy: %w", context.Canceled),
+			[]string{`actor "c1" (an instance of "counter")'s host call`, "may have run"},
+			[]string{"context canceled"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := callError(ctx, "counter", tt.instance, "Add", tt.err)
+			if err.Code != CodeCanceled || !errors.Is(err, context.Canceled) {
+				t.Fatalf("got %v (code %v), want CodeCanceled wrapping context.Canceled", err, err.Code)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Message, w) {
+					t.Errorf("%q does not say %q", err.Message, w)
+				}
+			}
+			for _, w := range tt.once {
+				if n := strings.Count(err.Message, w); n > 1 {
+					t.Errorf("%q says %q %d times", err.Message, w, n)
+				}
+			}
+		})
+	}
+}
+
+// TestBadRequestTimeout checks that a request-timeout that is not a
+// positive number of milliseconds is refused before the call is sent.
+func TestBadRequestTimeout(t *testing.T) {
+	for _, tt := range []struct {
+		value string
+		ok    bool
+	}{
+		{"abc", false}, {"1.5s", false}, {"0", false}, {"-5", false}, {"", false}, {"1500", true},
+	} {
+		t.Run(tt.value, func(t *testing.T) {
+			err := checkTimeout(map[string]string{protocol.RequestTimeoutKey: tt.value})
+			if (err == nil) != tt.ok {
+				t.Fatalf("checkTimeout(%q) = %v, want ok %v", tt.value, err, tt.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), "positive whole number of milliseconds") {
+				t.Errorf("%v does not say what to write", err)
+			}
+		})
+	}
+}

@@ -225,7 +225,7 @@ func ExampleValidate_mistakes() {
 	// spawn_test.ChannelTypo.Actor:
 	// 	channel news: no action "Recieve"; did you mean "Receive"?
 	// spawn_test.PooledWithState:
-	// 	a pooled actor cannot be stateful: its instances share no state; drop stateful (and set stateful=false if it has a state field)
+	// 	a pooled actor cannot be stateful: its instances share no state, and the state field State makes it stateful; write stateful=false on the spawn.Actor tag, or make it a named actor (drop kind=pooled)
 }
 
 // guide:end mistakes

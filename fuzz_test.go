@@ -7,11 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/spawn-go/spawn/internal/testpb"
 	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/registry"
 	"github.com/spawn-go/spawn/transport"
 )
 
@@ -110,4 +112,46 @@ func mustAny(t *testing.T, m proto.Message) *anypb.Any {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// unnamedBench is an unnamed actor for TestHostRefusesTheUnnamedActorItself.
+type unnamedBench struct {
+	Actor `spawn:"name=basket,kind=unnamed"`
+}
+
+func (*unnamedBench) Add(*Context, *testpb.Add) (*testpb.Total, error) { return &testpb.Total{}, nil }
+
+// TestHostRefusesTheUnnamedActorItself checks that the host answers a call
+// to an unnamed actor itself, rather than to one of its instances, with
+// ACTOR_NOT_FOUND and what to call instead.
+func TestHostRefusesTheUnnamedActorItself(t *testing.T) {
+	table, err := registry.Build(spawnTypes, []any{&unnamedBench{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &host{table: table, sys: &System{}, log: zap.NewNop()}
+	tests := []struct {
+		name   string
+		id     *protocol.ActorId
+		status protocol.Status
+		msg    string
+	}{
+		{"the unnamed actor", &protocol.ActorId{Name: "basket"}, protocol.Status_ACTOR_NOT_FOUND,
+			`actor "basket" is unnamed: call an instance with spawn.Instance("id")`},
+		{"an instance", &protocol.ActorId{Name: "b1", Parent: "basket"}, protocol.Status_UNKNOWN, ""}, // no error reply
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, _ := h.Call(t.Context(), &protocol.ActorInvocation{Actor: tt.id, ActionName: "Add"})
+			var f protocol.RequestStatus
+			if resp.GetValue().GetTypeUrl() == statusURL {
+				if err := proto.Unmarshal(resp.GetValue().GetValue(), &f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if f.GetStatus() != tt.status || f.GetMessage() != tt.msg {
+				t.Fatalf("got %v %q, want %v %q", f.GetStatus(), f.GetMessage(), tt.status, tt.msg)
+			}
+		})
+	}
 }

@@ -83,6 +83,10 @@ func (h *host) dispatch(ctx context.Context, inv *protocol.ActorInvocation, d *r
 		return failed(inv, protocol.Status_ACTOR_NOT_FOUND, fmt.Sprintf("this host has no actor %q%s; it serves %s",
 			inv.GetActor().GetName(), parentNote(inv.GetActor()), quoteList(h.table.Names())))
 	}
+	if d.Kind == registry.Unnamed && inv.GetActor().GetParent() == "" {
+		// The template itself, which has no state of its own to run on.
+		return failed(inv, protocol.Status_ACTOR_NOT_FOUND, unnamedCall(d.Name))
+	}
 	action := inv.GetActionName()
 	hd := d.Handler(action)
 	if hd == nil {
@@ -178,7 +182,9 @@ func (h *host) run(ctx context.Context, d *registry.Definition, hd *registry.Han
 			h.log.Error("spawn: action panicked", zap.String("actor", d.Name), zap.String("action", hd.Name),
 				zap.String("panic", fmt.Sprint(r)), zap.String("at", where))
 			h.log.Debug("spawn: stack of the panic", zap.String("actor", d.Name), zap.String("action", hd.Name), zap.ByteString("stack", debug.Stack()))
-			v, err = Value{}, fmt.Errorf("panic in %s.%s: %v (at %s)", d.Name, hd.Name, r, where)
+			// The location stays in the log: it names a file on the
+			// server, which the caller has no use for.
+			v, err = Value{}, fmt.Errorf("panic in %s.%s: %v (the location is in the host's log)", d.Name, hd.Name, r)
 		}
 	}()
 	res, err := hd.Method.Call(recv, &Context{ctx: ctx, inv: inv, sys: h.sys}, in)
@@ -350,6 +356,12 @@ func failed(inv *protocol.ActorInvocation, status protocol.Status, msg string) *
 		UpdatedContext: &protocol.Context{Self: inv.GetActor(), Caller: inv.GetCaller(), Tags: inv.GetCurrentContext().GetTags()},
 		Payload:        &protocol.ActorInvocationResponse_Value{Value: &anypb.Any{TypeUrl: statusURL, Value: b}},
 	}
+}
+
+// unnamedCall is the message for a call to the unnamed actor itself
+// rather than to one of its instances.
+func unnamedCall(actor string) string {
+	return fmt.Sprintf("actor %q is unnamed: call an instance with spawn.Instance(\"id\")", actor)
 }
 
 // didYouMean names the action closest to a mistyped one, or lists them all.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spawn-go/spawn/effects"
 	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/registry"
 	"github.com/spawn-go/spawn/runtime"
 	"github.com/spawn-go/spawn/transport"
 )
@@ -50,12 +51,26 @@ func (c *invokeConfig) target(actor, action, system string) effects.Target {
 }
 
 func (s *System) invoke(ctx context.Context, caller *protocol.ActorId, actor, action string, in, out proto.Message, opts []InvokeOption) error {
+	if err := s.stoppedError(actor, action); err != nil {
+		return err
+	}
 	cfg := newInvokeConfig(opts)
 	if cfg.err == nil && out != nil && !out.ProtoReflect().IsValid() {
 		cfg.err = fmt.Errorf("out is a nil %T; pass a message to decode the reply into, or nil to drop it", out)
 	}
+	if cfg.err == nil && cfg.system == "" {
+		cfg.err = s.checkInstance(actor, cfg.instance, false)
+	}
+	if cfg.err == nil {
+		cfg.err = checkTimeout(cfg.metadata)
+	}
 	if cfg.err != nil {
 		return &Error{Code: CodeInvalid, Actor: actor, Action: action, Message: cfg.err.Error()}
+	}
+	if s.callsItself(caller, &cfg, actor, action) {
+		return &Error{Code: CodeInvalid, Actor: actor, Action: action, Message: fmt.Sprintf(
+			"%s cannot call itself synchronously: the call would wait for the very action making it; use spawn.Async() or act directly",
+			describeID(caller))}
 	}
 	req, err := s.request(caller, actor, action, in, &cfg)
 	if err != nil {
@@ -71,12 +86,45 @@ func (s *System) invoke(ctx context.Context, caller *protocol.ActorId, actor, ac
 	return err
 }
 
+// callsItself reports whether the call of action on actor that caller
+// makes is a synchronous call to caller itself, which would wait until its
+// deadline for the actor to finish the action that waits for it. A pooled
+// actor's call may go to another of its instances, so it is let through.
+func (s *System) callsItself(caller *protocol.ActorId, cfg *invokeConfig, actor, action string) bool {
+	if caller == nil || cfg.async || cfg.delay > 0 || !cfg.at.IsZero() {
+		return false
+	}
+	t := cfg.target(actor, action, s.cfg.system)
+	self := caller.GetSystem()
+	if self == "" {
+		self = s.cfg.system
+	}
+	if t.Actor != caller.GetName() || t.Parent != caller.GetParent() || (t.System != "" && t.System != self) {
+		return false
+	}
+	d := s.host.table.Lookup(caller)
+	return d == nil || d.Kind != registry.Pooled
+}
+
+// describeID names id for a message: the actor's name, or the instance's
+// and its actor's.
+func describeID(id *protocol.ActorId) string {
+	if id.GetParent() != "" {
+		return fmt.Sprintf("%s instance %q", id.GetParent(), id.GetName())
+	}
+	return id.GetName()
+}
+
 // send sends req, the call of action on actor, and decodes its answer
 // into out.
 func (s *System) send(ctx context.Context, actor, action string, req *protocol.InvocationRequest, out proto.Message) error {
 	resp, err := s.back.invoke(ctx, req)
 	if err != nil {
-		return backendError(ctx, actor, action, err)
+		instance := ""
+		if id := req.GetActor().GetId(); id.GetParent() != "" {
+			instance = id.GetName()
+		}
+		return callError(ctx, actor, instance, action, err)
 	}
 	if req.Async || req.ScheduledTo != 0 {
 		return nil
@@ -100,6 +148,21 @@ func (s *System) request(caller *protocol.ActorId, actor, action string, in prot
 		req.Caller = &protocol.ActorId{Name: caller.GetName(), System: caller.GetSystem(), Parent: caller.GetParent()}
 	}
 	return req, nil
+}
+
+// checkTimeout checks the request-timeout metadata, when a call sets it,
+// so that a bad value is the caller's CodeInvalid rather than the proxy's
+// refusal.
+func checkTimeout(md map[string]string) error {
+	v, ok := md[protocol.RequestTimeoutKey]
+	if !ok {
+		return nil
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err != nil || n <= 0 {
+		return fmt.Errorf("metadata %s=%q is not a time limit: write a positive whole number of milliseconds, like %q, or give the call's context a deadline",
+			protocol.RequestTimeoutKey, v, "1500")
+	}
+	return nil
 }
 
 // timeoutMargin is added to the caller's remaining time to make the
@@ -171,20 +234,48 @@ func actionError(actor, action string, b []byte) *Error {
 // context ended is CodeCanceled and wraps the context's error, whatever
 // the backend made of it.
 func backendError(ctx context.Context, actor, action string, err error) *Error {
+	return callError(ctx, actor, "", action, err)
+}
+
+// callError is backendError for a call to instance, an instance of the
+// unnamed actor (or "" for the actor itself), which a CodeCanceled
+// message names.
+func callError(ctx context.Context, actor, instance, action string, err error) *Error {
 	if cerr := contextError(ctx, err); cerr != nil {
 		var re *runtime.Error
 		if errors.As(err, &re) {
-			// The embedded runtime knows where the call was.
-			return canceled(actor, action, cerr, re.Message, re.Reason == runtime.NotApplied)
+			// The embedded runtime knows where the call was, and names the
+			// instance itself.
+			return canceled(actor, action, cerr, runtimeWhy(re.Message, cerr), re.Reason == runtime.NotApplied)
 		}
 		if action == "" {
 			return canceled(actor, action, cerr, "", false)
 		}
+		who := strconv.Quote(actor)
+		if instance != "" {
+			who = fmt.Sprintf("%q (an instance of %q)", instance, actor)
+		}
 		return canceled(actor, action, cerr, fmt.Sprintf(
-			"the proxy had not answered: actor %q's host call for action %q had not returned, or the call was still waiting in the actor's mailbox",
-			actor, action), false)
+			"the proxy had not answered: actor %s's host call for action %q had not returned, or the call was still waiting in the actor's mailbox",
+			who, action), false)
 	}
 	return &Error{Code: codeOf(err), Actor: actor, Action: action, Message: messageOf(err), cause: err}
+}
+
+// runtimeWhy is the part of the runtime's message about a call whose
+// context ended that says where the call was. canceled states the
+// context's error and whether the call was applied once, so their copies
+// in the runtime's message go: its reason prefix, the context's error in
+// parentheses, and its own verdict at the end.
+func runtimeWhy(msg string, ctxErr error) string {
+	for _, p := range messageCodes {
+		msg = strings.TrimPrefix(msg, p.prefix)
+	}
+	msg = strings.Replace(msg, " ("+ctxErr.Error()+")", "", 1)
+	for _, verdict := range []string{"; nothing was applied", "; it did not run"} {
+		msg = strings.TrimSuffix(msg, verdict)
+	}
+	return msg
 }
 
 // messageOf is the part of a backend error worth showing: the proxy's own
@@ -252,6 +343,9 @@ func (s *System) Spawn(ctx context.Context, actor, instance string, opts ...Spaw
 	var c spawnConfig
 	for _, o := range opts {
 		o.applySpawn(&c)
+	}
+	if err := s.stoppedError(actor, ""); err != nil {
+		return err
 	}
 	if actor == "" || instance == "" {
 		return &Error{Code: CodeInvalid, Actor: actor, Message: "Spawn needs an actor and an instance name"}

@@ -359,3 +359,34 @@ func TestFailedStartFreesTheHostAddress(t *testing.T) {
 		l.Close()
 	}
 }
+
+// TestCallsAfterStop checks that every kind of call through a System that
+// has stopped fails at once with CodeInvalid, saying so, on both backends.
+func TestCallsAfterStop(t *testing.T) {
+	modes(t, func(t *testing.T, start func(...any) *spawn.System) {
+		sys := start(&Counter{Events: make(events, 16)}, &Session{})
+		if err := sys.Invoke(ctx(t), "counter", "Add", &testpb.Add{Delta: 1}, nil); err != nil {
+			t.Fatalf("before Stop: %v", err)
+		}
+		if err := sys.Stop(ctx(t)); err != nil {
+			t.Fatalf("Stop: %v", err)
+		}
+		calls := []struct {
+			name string
+			call func() error
+		}{
+			{"Invoke", func() error { return sys.Invoke(ctx(t), "counter", "Add", &testpb.Add{Delta: 1}, nil) }},
+			{"Invoke async", func() error { return sys.Invoke(ctx(t), "counter", "Add", &testpb.Add{Delta: 1}, nil, spawn.Async()) }},
+			{"Call", func() error { _, err := spawn.Call(ctx(t), sys, (*Counter).Add, &testpb.Add{Delta: 1}); return err }},
+			{"State", func() error { return sys.State(ctx(t), "counter", &testpb.CounterState{}) }},
+			{"Spawn", func() error { return sys.Spawn(ctx(t), "session", "s1") }},
+			{"Revisions", func() error { _, err := sys.Revisions(ctx(t), "counter"); return err }},
+		}
+		for _, c := range calls {
+			err := c.call()
+			if spawn.CodeOf(err) != spawn.CodeInvalid || !strings.Contains(err.Error(), "the system has stopped") {
+				t.Errorf("%s after Stop: %v (code %v), want CodeInvalid saying the system has stopped", c.name, err, spawn.CodeOf(err))
+			}
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/spawn-go/spawn/protocol"
+	"github.com/spawn-go/spawn/registry"
 )
 
 // Revisions of a stateful actor's state. Every save is a revision: the
@@ -56,14 +57,18 @@ func (s *System) StateRevision(ctx context.Context, actor string, out proto.Mess
 
 // StateAt reads into out the state that revision number of an actor held.
 // It reads what was saved and changes nothing; an unknown revision is
-// CodeNotFound, and its message says which revisions are kept. The option
-// Instance reads an instance of an unnamed actor.
+// CodeNotFound, and its message says which revisions are kept, and a
+// revision below 1 is CodeInvalid. The option Instance reads an instance
+// of an unnamed actor.
 //
 // It needs the embedded runtime.
 func (s *System) StateAt(ctx context.Context, actor string, revision int64, out proto.Message, opts ...RouteOption) error {
 	id, err := s.revisionTarget("StateAt", actor, out, opts)
 	if err != nil {
 		return err
+	}
+	if revision <= 0 {
+		return &Error{Code: CodeInvalid, Actor: id.GetName(), Message: fmt.Sprintf("StateAt(%d): revisions are numbered from 1", revision)}
 	}
 	st, err := s.engine.StateAt(ctx, id, revision)
 	if err != nil {
@@ -106,7 +111,13 @@ func (s *System) Revisions(ctx context.Context, actor string, opts ...RouteOptio
 // It works whether the actor is active or not, for named actors and, with
 // the option Instance, for instances of unnamed ones. It fails and
 // changes nothing for a revision that is not kept (CodeNotFound, saying
-// which are) and for a stateless actor (CodeProxy).
+// which are), for a stateless actor (CodeProxy), and with CodeInvalid for
+// a revision below 1.
+//
+// For the actors of this program, these calls about revisions fail with
+// CodeInvalid when they name an unnamed actor without Instance (its
+// instances have the state, it has none) or give Instance for a named or
+// pooled actor, which has no instances.
 //
 // It needs the embedded runtime. With a Spawn proxy, an instance of an
 // unnamed actor can start from a revision through Spawn with the option
@@ -125,15 +136,26 @@ func (s *System) Restore(ctx context.Context, actor string, revision int64, opts
 	return nil
 }
 
+// enginehookOp is the op of revisionTarget for spawntest's helpers, which
+// also ask about actors that have no state (Active, Tags), so the checks
+// of the Instance option that only calls about state need are left out.
+const enginehookOp = "spawntest"
+
 // revisionTarget checks a call about revisions and returns the id of the
 // actor it is about.
 func (s *System) revisionTarget(op, actor string, out proto.Message, opts []RouteOption) (*protocol.ActorId, error) {
+	if err := s.stoppedError(actor, ""); err != nil {
+		return nil, err
+	}
 	cfg := newInvokeConfig(opts)
 	if cfg.err == nil && actor == "" {
 		cfg.err = errors.New(op + " needs an actor")
 	}
 	if cfg.err == nil && out != nil && !out.ProtoReflect().IsValid() {
 		cfg.err = fmt.Errorf("out is a nil %T; pass a message to read the state into", out)
+	}
+	if cfg.err == nil && op != enginehookOp {
+		cfg.err = s.checkInstance(actor, cfg.instance, true)
 	}
 	if cfg.err != nil {
 		return nil, &Error{Code: CodeInvalid, Actor: actor, Message: cfg.err.Error()}
@@ -148,6 +170,26 @@ func (s *System) revisionTarget(op, actor string, out proto.Message, opts []Rout
 				" (an instance of an unnamed actor can start from a revision through Spawn with the option Revision)"}
 	}
 	return id, nil
+}
+
+// checkInstance checks the Instance option given (instance, or "") for a
+// call to actor, when this program defines actor: a named or pooled actor
+// has no instances, and, when needInstance, an unnamed one has no state of
+// its own, so a call about state must name an instance.
+func (s *System) checkInstance(actor, instance string, needInstance bool) error {
+	if s.host == nil {
+		return nil
+	}
+	d := s.host.table.Lookup(&protocol.ActorId{Name: actor})
+	switch {
+	case d == nil:
+		return nil // served elsewhere: its proxy knows
+	case instance != "" && d.Kind != registry.Unnamed:
+		return fmt.Errorf("actor %q is %s, so no instance is needed: drop spawn.Instance(%q)", actor, d.Kind, instance)
+	case instance == "" && needInstance && d.Kind == registry.Unnamed:
+		return fmt.Errorf("actor %q is unnamed: its instances have the state and its revisions; pass spawn.Instance(\"id\")", actor)
+	}
+	return nil
 }
 
 // decodeState decodes st, an actor's state, into out; out is left as it is

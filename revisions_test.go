@@ -3,6 +3,7 @@ package spawn_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -168,5 +169,58 @@ func TestRevisionsNeedTheEmbeddedRuntime(t *testing.T) {
 		if spawn.CodeOf(err) != spawn.CodeInvalid || !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "embedded runtime") {
 			t.Errorf("with a proxy: %v, want invalid, unsupported, naming the embedded runtime", err)
 		}
+	}
+}
+
+// TestRevisionCallsRefuseBadInput checks that the calls about revisions
+// refuse what cannot be right with CodeInvalid, saying what to write, and
+// that an unknown revision stays CodeNotFound, saying which are kept.
+func TestRevisionCallsRefuseBadInput(t *testing.T) {
+	sys := spawntest.Start(t, &Account{}, &Ledger{})
+	ctx := context.Background()
+	if err := sys.Invoke(ctx, "account", "Add", &testpb.Add{Delta: 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := sys.Invoke(ctx, "ledger", "Add", &testpb.Add{Delta: 1}, nil, spawn.Instance("l1")); err != nil {
+		t.Fatal(err)
+	}
+	var st testpb.CounterState
+	revisions := func(actor string, opts ...spawn.RouteOption) error {
+		_, err := sys.Revisions(ctx, actor, opts...)
+		return err
+	}
+	stateRevision := func(actor string, opts ...spawn.RouteOption) error {
+		_, err := sys.StateRevision(ctx, actor, &st, opts...)
+		return err
+	}
+	const unnamed = `actor "ledger" is unnamed: its instances have the state and its revisions; pass spawn.Instance("id")`
+	const named = `actor "account" is named, so no instance is needed: drop spawn.Instance("x")`
+	tests := []struct {
+		name string
+		err  error
+		code spawn.Code
+		msg  string
+	}{
+		{"StateAt(0)", sys.StateAt(ctx, "account", 0, &st), spawn.CodeInvalid, "StateAt(0): revisions are numbered from 1"},
+		{"StateAt(-1)", sys.StateAt(ctx, "account", -1, &st), spawn.CodeInvalid, "StateAt(-1): revisions are numbered from 1"},
+		{"Restore(0)", sys.Restore(ctx, "account", 0), spawn.CodeInvalid, "Restore(0): revisions are numbered from 1"},
+		{"Restore(-2)", sys.Restore(ctx, "account", -2), spawn.CodeInvalid, "Restore(-2): revisions are numbered from 1"},
+		{"an unknown revision", sys.Restore(ctx, "account", 9), spawn.CodeNotFound, "it keeps revision 1 only"},
+		{"Restore of the unnamed actor", sys.Restore(ctx, "ledger", 1), spawn.CodeInvalid, unnamed},
+		{"StateAt of the unnamed actor", sys.StateAt(ctx, "ledger", 1, &st), spawn.CodeInvalid, unnamed},
+		{"Revisions of the unnamed actor", revisions("ledger"), spawn.CodeInvalid, unnamed},
+		{"StateRevision of the unnamed actor", stateRevision("ledger"), spawn.CodeInvalid, unnamed},
+		{"Restore of a named actor's instance", sys.Restore(ctx, "account", 1, spawn.Instance("x")), spawn.CodeInvalid, named},
+		{"Revisions of a named actor's instance", revisions("account", spawn.Instance("x")), spawn.CodeInvalid, named},
+		{"Invoke of a named actor's instance", sys.Invoke(ctx, "account", "Add", &testpb.Add{Delta: 1}, nil, spawn.Instance("x")), spawn.CodeInvalid, named},
+		{"State of a named actor's instance", sys.State(ctx, "account", &st, spawn.Instance("x")), spawn.CodeInvalid, named},
+		{"an instance", revisions("ledger", spawn.Instance("l1")), spawn.CodeUnknown, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if spawn.CodeOf(tt.err) != tt.code || (tt.msg == "") != (tt.err == nil) || !strings.Contains(fmt.Sprint(tt.err), tt.msg) {
+				t.Errorf("got %v (code %v), want %v saying %q", tt.err, spawn.CodeOf(tt.err), tt.code, tt.msg)
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -168,6 +169,10 @@ type System struct {
 
 	stopOnce sync.Once
 	stopErr  error
+	// stopped is set once Stop has returned: calls then fail at once with
+	// a message saying so, rather than with whatever the closed runtime
+	// or client would make of them.
+	stopped atomic.Bool
 }
 
 // Start validates the actors, starts serving them and registers them, then
@@ -238,7 +243,8 @@ func Start(ctx context.Context, args ...any) (*System, error) {
 
 // Stop stops serving. In-flight invocations finish first, as far as ctx
 // allows; on the embedded runtime every actor is deactivated and its state
-// saved. Stop is safe to call more than once.
+// saved. Stop is safe to call more than once. Calls through s after Stop
+// fail with CodeInvalid, saying that the system has stopped.
 func (s *System) Stop(ctx context.Context) error {
 	s.stopOnce.Do(func() {
 		if s.stopWatch != nil {
@@ -264,8 +270,18 @@ func (s *System) Stop(ctx context.Context) error {
 		}
 		_ = s.log.Sync()
 		s.stopErr = errors.Join(errs...)
+		s.stopped.Store(true)
 	})
 	return s.stopErr
+}
+
+// stoppedError is the error of a call made through s after Stop, or nil.
+func (s *System) stoppedError(actor, action string) *Error {
+	if !s.stopped.Load() {
+		return nil
+	}
+	return &Error{Code: CodeInvalid, Actor: actor, Action: action,
+		Message: "the system has stopped: make calls before Stop, or Start a new System"}
 }
 
 // Name returns the actor system's name.

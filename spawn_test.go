@@ -508,6 +508,11 @@ func TestUnnamedActors(t *testing.T) {
 		if err := sys.Spawn(ctx(t), "nope", "s3"); !isCode(err, spawn.CodeNotFound) {
 			t.Fatalf("spawn from an unknown parent: %v", err)
 		}
+		// The unnamed actor itself is no instance: calling it says how to.
+		err = sys.Invoke(ctx(t), "session", "Add", &testpb.Add{Delta: 1}, &total)
+		if !isCode(err, spawn.CodeNotFound) || !strings.Contains(err.Error(), `"session" is unnamed: call an instance with spawn.Instance("id")`) {
+			t.Fatalf("the unnamed actor itself: %v", err)
+		}
 	})
 }
 

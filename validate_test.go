@@ -181,6 +181,37 @@ type poolOnNamed struct {
 
 func (*poolOnNamed) Do(*spawn.Context) error { return nil }
 
+type poolOnUnnamed struct {
+	spawn.Actor `spawn:"kind=unnamed,min_pool=2,max_pool=3"`
+}
+
+func (*poolOnUnnamed) Do(*spawn.Context) error { return nil }
+
+type pooledStateField struct {
+	spawn.Actor `spawn:"kind=pooled"`
+	State       *testpb.CounterState `spawn:"state"`
+}
+
+func (*pooledStateField) Do(*spawn.Context) error { return nil }
+
+type maxPoolZero struct {
+	spawn.Actor `spawn:"kind=pooled,max_pool=0"`
+}
+
+func (*maxPoolZero) Do(*spawn.Context) error { return nil }
+
+type minOverMax struct {
+	spawn.Actor `spawn:"kind=pooled,min_pool=8,max_pool=4"`
+}
+
+func (*minOverMax) Do(*spawn.Context) error { return nil }
+
+type badPoolSize struct {
+	spawn.Actor `spawn:"kind=pooled,max_pool=many"`
+}
+
+func (*badPoolSize) Do(*spawn.Context) error { return nil }
+
 type badTag struct {
 	spawn.Actor `spawn:"tag=novalue"`
 }
@@ -338,9 +369,19 @@ func TestValidateErrors(t *testing.T) {
 		{"channel to a missing action", []any{&channelToNowhere{}}, []spawn.Problem{{p + "channelToNowhere.Actor",
 			`channel news: no action "Recieve"; did you mean "Receive"?`}}},
 		{"pooled stateful", []any{&pooledStateful{}}, []spawn.Problem{{p + "pooledStateful",
-			"a pooled actor cannot be stateful: its instances share no state; drop stateful (and set stateful=false if it has a state field)"}}},
+			"a pooled actor cannot be stateful: its instances share no state; drop stateful, or make it a named actor (drop kind=pooled)"}}},
+		{"pooled with a state field", []any{&pooledStateField{}}, []spawn.Problem{{p + "pooledStateField",
+			"a pooled actor cannot be stateful: its instances share no state, and the state field State makes it stateful; write stateful=false on the spawn.Actor tag, or make it a named actor (drop kind=pooled)"}}},
 		{"pool settings on a named actor", []any{&poolOnNamed{}}, []spawn.Problem{{p + "poolOnNamed.Actor",
-			"min_pool and max_pool apply to pooled actors only; add kind=pooled or drop them"}}},
+			"max_pool only sizes the pool of a pooled actor, and poolOnNamed is named; add kind=pooled, or drop max_pool"}}},
+		{"pool settings on an unnamed actor", []any{&poolOnUnnamed{}}, []spawn.Problem{{p + "poolOnUnnamed.Actor",
+			"min_pool and max_pool only size the pool of a pooled actor, and poolOnUnnamed is unnamed; add kind=pooled, or drop min_pool and max_pool"}}},
+		{"max_pool=0", []any{&maxPoolZero{}}, []spawn.Problem{{p + "maxPoolZero.Actor",
+			"max_pool=0 would allow no instance; write max_pool=1 or more, or drop it for the default (16)"}}},
+		{"min_pool above max_pool", []any{&minOverMax{}}, []spawn.Problem{{p + "minOverMax.Actor",
+			"min_pool=8 is larger than max_pool=4; raise max_pool to 8 or more, or lower min_pool"}}},
+		{"pool size not a number", []any{&badPoolSize{}}, []spawn.Problem{{p + "badPoolSize.Actor",
+			"max_pool=many is not a whole number of instances; write a number like max_pool=4"}}},
 		{"tag without colon", []any{&badTag{}}, []spawn.Problem{{p + "badTag.Actor", "tag=novalue is not key:value; write tag=env:prod"}}},
 		{"malformed tag", []any{&malformedTag{}}, []spawn.Problem{{p + "malformedTag.Actor", `malformed tag "name='joe" at offset 5: unterminated quote`}}},
 		{"bad name", []any{&badName{}}, []spawn.Problem{{p + "badName.Actor", `actor name "a b" may not hold spaces, slashes or control characters`}}},

@@ -203,23 +203,43 @@ func (b *builder) settleSettings() {
 		b.ps.add(b.where, "is stateful but has no state field; add a field like State *yourpb.State `spawn:\"state\"`, or drop stateful")
 	}
 	if d.Kind != Pooled {
-		if b.seen["min_pool"] || b.seen["max_pool"] {
-			b.ps.add(b.awhere, "min_pool and max_pool apply to pooled actors only; add kind=pooled or drop them")
+		if given, verb := b.poolSettings(); given != "" {
+			b.ps.add(b.awhere, "%s only %s the pool of a pooled actor, and %s is %s; add kind=pooled, or drop %s",
+				given, verb, d.Type.Name(), d.Kind, given)
 		}
 		return
 	}
-	if d.Stateful {
-		b.ps.add(b.where, "a pooled actor cannot be stateful: its instances share no state; drop stateful (and set stateful=false if it has a state field)")
+	switch {
+	case d.Stateful && b.stateful != nil:
+		b.ps.add(b.where, "a pooled actor cannot be stateful: its instances share no state; drop stateful, or make it a named actor (drop kind=pooled)")
+	case d.Stateful:
+		b.ps.add(b.where, "a pooled actor cannot be stateful: its instances share no state, and the state field %s makes it stateful; write stateful=false on the spawn.Actor tag, or make it a named actor (drop kind=pooled)",
+			d.State.Name)
 	}
 	if d.MaxPool == 0 {
 		d.MaxPool = max(DefaultMaxPool, d.MinPool)
 	}
 	if d.MinPool > d.MaxPool {
-		b.ps.add(b.awhere, "min_pool=%d is larger than max_pool=%d", d.MinPool, d.MaxPool)
+		b.ps.add(b.awhere, "min_pool=%d is larger than max_pool=%d; raise max_pool to %d or more, or lower min_pool", d.MinPool, d.MaxPool, d.MinPool)
 	}
 	if d.MinPool == 0 {
 		d.MinPool = 1
 	}
+}
+
+// poolSettings names the pool settings given, as "min_pool", "max_pool"
+// or "min_pool and max_pool" ("" for none), with the verb "sizes" in
+// agreement.
+func (b *builder) poolSettings() (given, sizes string) {
+	switch minGiven, maxGiven := b.seen["min_pool"], b.seen["max_pool"]; {
+	case minGiven && maxGiven:
+		return "min_pool and max_pool", "size"
+	case minGiven:
+		return "min_pool", "sizes"
+	case maxGiven:
+		return "max_pool", "sizes"
+	}
+	return "", ""
 }
 
 // scanMethods makes a handler of every action method.

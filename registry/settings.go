@@ -77,7 +77,13 @@ var actorSettings = []setting[*builder]{
 		return poolSize("min_pool", v, &b.d.MinPool)
 	}},
 	{key: "max_pool", example: "max_pool=4", apply: func(b *builder, v string) string {
-		return poolSize("max_pool", v, &b.d.MaxPool)
+		if msg := poolSize("max_pool", v, &b.d.MaxPool); msg != "" {
+			return msg
+		}
+		if b.d.MaxPool == 0 {
+			return fmt.Sprintf("max_pool=0 would allow no instance; write max_pool=1 or more, or drop it for the default (%d)", DefaultMaxPool)
+		}
+		return ""
 	}},
 	{key: "tag", example: "tag=key:value", repeat: true, apply: func(b *builder, v string) string {
 		k, val, found := strings.Cut(v, ":")
@@ -232,7 +238,7 @@ func period(key, s string, d *time.Duration) string {
 func poolSize(key, s string, n *int) string {
 	v, err := strconv.Atoi(s)
 	if err != nil || v < 0 || v > math.MaxInt32 {
-		return key + "=" + s + " is not a whole number of instances"
+		return key + "=" + s + " is not a whole number of instances; write a number like " + key + "=4"
 	}
 	*n = v
 	return ""

@@ -114,6 +114,10 @@ type Engine struct {
 	closeOnce sync.Once
 	closeDone chan struct{}
 	closeErr  error
+
+	// hostRetryLogged is when (clock, unix ns) the last info line about
+	// work kept for a host that did not take it was logged (schedule.go).
+	hostRetryLogged atomic.Int64
 }
 
 // actorKey is the registry key: the real proxy keys actors by

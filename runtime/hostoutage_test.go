@@ -2,9 +2,12 @@ package runtime
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.uber.org/zap/zapcore"
 
 	"github.com/spawn-go/spawn/protocol"
 )
@@ -77,4 +80,53 @@ func TestAcknowledgedAsyncWorkOutlivesAHostOutage(t *testing.T) {
 		})
 	}
 	_ = time.Second
+}
+
+// TestHostRetryBacksOff checks that work a host keeps declining is tried
+// again later each time, up to a cap, and that a host declining many calls
+// at once is logged at info once, the rest at debug.
+func TestHostRetryBacksOff(t *testing.T) {
+	v := newEnv(t, newHost(func(_ context.Context, inv *protocol.ActorInvocation) (*protocol.ActorInvocationResponse, error) {
+		return nil, noAnswer{}
+	}))
+	v.register(newActor("a", actions("work")))
+	for range 5 {
+		async := req("a", "work", str("async"))
+		async.Async = true
+		v.invoke(async)
+	}
+	v.host.waitN(t, 5, called("a", "work"))
+	v.blockUntilTimers(5)
+	const msg = "the host did not take an async invocation; it is kept and tried again"
+	if info, all := v.logs.FilterMessage(msg).FilterLevelExact(zapcore.InfoLevel).Len(), v.logs.FilterMessage(msg).Len(); info != 1 || all != 5 {
+		t.Errorf("%d of %d refusals at one instant logged at info, want 1 of 5", info, all)
+	}
+
+	// One call alone now: its waits grow, then stop growing.
+	v2 := newEnv(t, newHost(func(_ context.Context, inv *protocol.ActorInvocation) (*protocol.ActorInvocationResponse, error) {
+		return nil, noAnswer{}
+	}))
+	v2.register(newActor("a", actions("work")))
+	async := req("a", "work", str("async"))
+	async.Async = true
+	v2.invoke(async)
+	calls := 1
+	v2.host.waitN(t, calls, called("a", "work"))
+	var waits []time.Duration
+	for range 8 {
+		v2.blockUntilTimers(1)
+		due, _ := v2.clock.Next()
+		d := due.Sub(v2.clock.Now())
+		waits = append(waits, d)
+		v2.clock.Advance(d)
+		calls++
+		v2.host.waitN(t, calls, called("a", "work"))
+	}
+	want := []time.Duration{1, 1, 2, 4, 8, 16, 30, 30}
+	for i := range want {
+		want[i] *= time.Second
+	}
+	if !slices.Equal(waits, want) {
+		t.Errorf("waits between tries %v, want %v", waits, want)
+	}
 }

@@ -137,7 +137,8 @@ func (e *Engine) Actors() []ActorInfo {
 
 // Topics lists the topics that active or once active actors listen on, in
 // order, each with its subscribers in the order they subscribed. Like the
-// real proxy's, subscriptions start at an actor's first activation.
+// real proxy's, subscriptions start at an actor's first activation; an
+// actor activated eagerly at registration is subscribed by Register.
 func (e *Engine) Topics() []TopicInfo {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -79,8 +79,8 @@ func (e *Engine) resolve(ctx context.Context, req *protocol.InvocationRequest) (
 	var wait *graceWait
 	for {
 		changed := e.registryChange()
-		err := e.resolveOnce(key, req)
-		if err == nil || !isNotFound(err) {
+		final, err := e.resolveOnce(key, req)
+		if err == nil || final || !isNotFound(err) {
 			return key, timeout, err
 		}
 		if wait == nil {
@@ -93,21 +93,28 @@ func (e *Engine) resolve(ctx context.Context, req *protocol.InvocationRequest) (
 }
 
 // resolveOnce spawns key for req's register_ref, if any, and checks that
-// key stands for an actor that accepts req's action.
-func (e *Engine) resolveOnce(key actorKey, req *protocol.InvocationRequest) error {
+// key stands for an actor that accepts req's action. final says that an
+// error will not go away when the registry changes.
+func (e *Engine) resolveOnce(key actorKey, req *protocol.InvocationRequest) (final bool, err error) {
 	if ref := req.GetRegisterRef(); ref != "" {
 		if err := e.spawnRef(key, ref); err != nil {
-			return err
+			return false, err
 		}
 	}
 	d, err := e.definition(key)
 	if err != nil {
-		return err
+		return false, err
+	}
+	if d.key == key && d.actor.GetSettings().GetKind() == protocol.Kind_UNNAMED {
+		// The template itself: activating it would make a named actor of
+		// it, with a state of its own that no instance ever sees.
+		return true, notFoundf("actor %q is unnamed: call an instance with spawn.Instance(\"id\") (in the protocol, an invocation of the instance's name with register_ref %q)",
+			key.name, key.name)
 	}
 	if !d.accepts(req.GetActionName()) {
-		return unknownAction(key, d, req.GetActionName())
+		return false, unknownAction(key, d, req.GetActionName())
 	}
-	return nil
+	return false, nil
 }
 
 // invokeScheduled stores req for its time and answers at once
@@ -177,7 +184,7 @@ func (e *Engine) afterAsync(key actorKey, req *protocol.InvocationRequest, c cal
 			// keepForRetry has logged it.
 		case hostDeclined(r.err) && c.onDone != nil:
 			// A timer tick or a scheduled invocation: onDone decides.
-			e.log.Info("the host did not take an async invocation", zap.Stringer("actor", key), zap.String("action", req.GetActionName()), zap.Error(r.err))
+			e.noteHostRetry(e.log, "the host did not take an async invocation", zap.Stringer("actor", key), zap.String("action", req.GetActionName()), zap.Error(r.err))
 		case r.err != nil:
 			e.log.Error("async invocation failed", zap.Stringer("actor", key), zap.String("action", req.GetActionName()), zap.Error(r.err))
 		case r.resp.GetWorkflow() != nil:

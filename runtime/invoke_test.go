@@ -339,3 +339,19 @@ func TestPooledIgnoredOnInvocation(t *testing.T) {
 	r.Pooled = true
 	v.invoke(r)
 }
+
+// TestUnnamedActorItselfIsRefused checks that an invocation of an UNNAMED
+// actor itself, rather than of an instance, is refused with ACTOR_NOT_FOUND
+// at once, saying how to call an instance, and that the host is not called.
+func TestUnnamedActorItselfIsRefused(t *testing.T) {
+	v := newEnv(t, newHost(nil))
+	v.register(newActor("basket", stateful, kind(protocol.Kind_UNNAMED), actions("Add")))
+	_, err := v.e.Invoke(context.Background(), req("basket", "Add", nil))
+	wantStatus(t, err, protocol.Status_ACTOR_NOT_FOUND, `actor "basket" is unnamed: call an instance with spawn.Instance("id")`)
+	if got := v.host.matching(nil); len(got) != 0 {
+		t.Fatalf("the host was called: %v", got)
+	}
+	r := req("b1", "Add", nil)
+	r.RegisterRef = "basket"
+	v.invoke(r)
+}

@@ -12,16 +12,15 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/spawn-go/spawn/internal/version"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/state"
 )
 
-// Proxy identity announced to hosts, beside the protocol version the real
-// proxy announces, so that hosts treat the engine as that proxy.
-const (
-	proxyName    = "spawn-go"
-	proxyVersion = "runtime"
-)
+// proxyName is the proxy identity announced to hosts, beside the protocol
+// version the real proxy announces, so that hosts treat the engine as that
+// proxy; its version is the spawn-go module's (version.Module).
+const proxyName = "spawn-go"
 
 // definition is a registered actor, checked and pre-digested once at
 // registration. It is immutable: re-registering replaces it, and activated
@@ -257,8 +256,9 @@ func (d *definition) spawnable() string {
 // Register adds or replaces the actors of req, all or none. Activated actors
 // keep running with their old definition until they deactivate. Stateful
 // actors that carry metadata and are neither UNNAMED nor POOLED are then
-// activated in the background, as the real proxy does; the rest activate on
-// their first invocation.
+// activated in the background, as the real proxy does, and subscribed to
+// their channels before Register returns; the rest activate, and
+// subscribe, on their first invocation.
 func (e *Engine) Register(ctx context.Context, req *protocol.RegistrationRequest) (*protocol.RegistrationResponse, error) {
 	if !e.enter() {
 		return nil, errClosed
@@ -285,7 +285,7 @@ func (e *Engine) Register(ctx context.Context, req *protocol.RegistrationRequest
 			ProtocolMajorVersion: protocol.MajorVersion,
 			ProtocolMinorVersion: protocol.MinorVersion,
 			ProxyName:            proxyName,
-			ProxyVersion:         proxyVersion,
+			ProxyVersion:         version.Module(),
 		},
 	}, nil
 }
@@ -338,6 +338,14 @@ func (e *Engine) install(defs []*definition) (eager []actorKey) {
 		delete(e.instances, d.key)
 		if d.eager {
 			eager = append(eager, d.key)
+			// Subscribed now rather than when the background activation
+			// gets to it, so that a broadcast published as soon as
+			// Register returns reaches the actor (and activates it). An
+			// actor subscribed before keeps its subscriptions until its
+			// next activation, as after any re-registration.
+			if _, subscribed := e.subscribed[d.key]; !subscribed {
+				e.subscribeLocked(d.key, d.id(), d)
+			}
 		}
 	}
 	e.registered = true

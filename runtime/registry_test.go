@@ -2,12 +2,14 @@ package runtime
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/spawn-go/spawn/internal/version"
 	"github.com/spawn-go/spawn/protocol"
 	"github.com/spawn-go/spawn/runtime/clocktest"
 	"github.com/spawn-go/spawn/state"
@@ -34,6 +36,10 @@ func TestRegisterResponse(t *testing.T) {
 	if pi := resp.GetProxyInfo(); pi.GetProtocolMajorVersion() != 1 || pi.GetProtocolMinorVersion() != 2 {
 		t.Errorf("proxy_info = %v, want protocol 1.2", pi)
 	}
+	// The module's version, as spawn proxy announces it; "devel" in tests.
+	if pv := resp.GetProxyInfo().GetProxyVersion(); pv != version.Module() || pv == "runtime" {
+		t.Errorf("proxy_version = %q, want the module's version %q", pv, version.Module())
+	}
 }
 
 // Eager activation: stateful actors with metadata that are neither UNNAMED
@@ -41,17 +47,18 @@ func TestRegisterResponse(t *testing.T) {
 // their first invocation, which then runs init first.
 func TestActivationEagerOrLazy(t *testing.T) {
 	tests := []struct {
-		name  string
-		opts  []actorOpt
-		eager bool
+		name    string
+		opts    []actorOpt
+		eager   bool
+		unnamed bool // lazy, called through an instance
 	}{
-		{"stateful named with metadata", []actorOpt{stateful, withMetadata}, true},
-		{"stateful unknown kind with metadata", []actorOpt{stateful, withMetadata, kind(protocol.Kind_UNKNOW_KIND)}, true},
-		{"stateful task with metadata", []actorOpt{stateful, withMetadata, kind(protocol.Kind_TASK)}, true},
-		{"stateful named without metadata", []actorOpt{stateful}, false},
-		{"stateless named with metadata", []actorOpt{withMetadata}, false},
-		{"stateful unnamed with metadata", []actorOpt{stateful, withMetadata, kind(protocol.Kind_UNNAMED)}, false},
-		{"stateless pooled with metadata", []actorOpt{withMetadata, pool(0, 2)}, false},
+		{"stateful named with metadata", []actorOpt{stateful, withMetadata}, true, false},
+		{"stateful unknown kind with metadata", []actorOpt{stateful, withMetadata, kind(protocol.Kind_UNKNOW_KIND)}, true, false},
+		{"stateful task with metadata", []actorOpt{stateful, withMetadata, kind(protocol.Kind_TASK)}, true, false},
+		{"stateful named without metadata", []actorOpt{stateful}, false, false},
+		{"stateless named with metadata", []actorOpt{withMetadata}, false, false},
+		{"stateful unnamed with metadata", []actorOpt{stateful, withMetadata, kind(protocol.Kind_UNNAMED)}, false, true},
+		{"stateless pooled with metadata", []actorOpt{withMetadata, pool(0, 2)}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,12 +76,20 @@ func TestActivationEagerOrLazy(t *testing.T) {
 			if got := v.host.matching(nil); len(got) != 0 {
 				t.Fatalf("host called before any invocation: %v", got)
 			}
-			v.invoke(req("a", "go", nil))
+			r := req("a", "go", nil)
+			if tt.unnamed {
+				// An unnamed actor is a template: call an instance of it.
+				r = req("a1", "go", nil)
+				r.RegisterRef = "a"
+			}
+			v.invoke(r)
 			calls := v.host.matching(nil)
 			if len(calls) != 2 || calls[0].GetActionName() != "Setup" || calls[1].GetActionName() != "go" {
 				t.Fatalf("calls = %v, want Setup then go", calls)
 			}
-			checkInit(t, calls[0])
+			if !tt.unnamed { // an instance's init is checked in instance tests
+				checkInit(t, calls[0])
+			}
 		})
 	}
 }
@@ -312,5 +327,22 @@ func TestSpawnRevisionNotKept(t *testing.T) {
 	v.e.mu.Unlock()
 	if len(pending) != 0 {
 		t.Errorf("revisions still pending: %v", pending)
+	}
+}
+
+// TestEagerActorsSubscribedByRegister checks that the actors Register
+// activates in the background are subscribed to their channels when it
+// returns, so that a broadcast published at once reaches them all.
+func TestEagerActorsSubscribedByRegister(t *testing.T) {
+	const n = 40 // activated one after the other: the last ones late
+	v := newEnv(t, newHost(nil))
+	var actors []*protocol.Actor
+	for i := range n {
+		actors = append(actors, newActor(fmt.Sprintf("a%02d", i), stateful, withMetadata, actions("Hear"), channel("news", "Hear")))
+	}
+	v.register(actors...)
+	topics := v.e.Topics()
+	if len(topics) != 1 || topics[0].Topic != "news" || len(topics[0].Subscribers) != n {
+		t.Fatalf("right after Register, topics = %+v, want %d subscribers of news", topics, n)
 	}
 }

@@ -23,6 +23,8 @@ type scheduledEntry struct {
 	// after a restart, before the host registers again). It runs at the
 	// next Register or Spawn.
 	parked bool
+	// declined counts the host's refusals in a row, for the backoff.
+	declined int
 }
 
 // schedule stores req for its scheduled_to time and arms it. The stored
@@ -119,9 +121,14 @@ func (e *Engine) fire(entry *scheduledEntry) {
 		case errors.Is(err, errClosed):
 			return // never ran: left in the store for the next engine
 		case hostDeclined(err):
-			// Nothing was applied: try again once the host may be back.
-			log.Info("the host did not take a scheduled invocation; trying again", zap.Duration("in", hostRetry), zap.Error(err))
-			e.retryIn(entry, hostRetry)
+			// Nothing was applied: try again once the host may be back,
+			// later each time it is still away.
+			e.mu.Lock()
+			entry.declined++
+			d := hostBackoff(entry.declined)
+			e.mu.Unlock()
+			e.noteHostRetry(log, "the host did not take a scheduled invocation; trying again", zap.Duration("in", d), zap.Error(err))
+			e.retryIn(entry, d)
 			return
 		case err != nil:
 			log.Error("scheduled invocation failed", zap.Error(err))
@@ -180,8 +187,36 @@ func (e *Engine) retryIn(entry *scheduledEntry, d time.Duration) {
 const overloadRetry = time.Second
 
 // hostRetry is how long acknowledged async work that its host did not
-// take (see Error.hostDeclined) waits before it is tried again.
-const hostRetry = time.Second
+// take (see Error.hostDeclined) waits before it is tried again, the first
+// time; each refusal in a row doubles it, up to maxHostRetry.
+const (
+	hostRetry    = time.Second
+	maxHostRetry = 30 * time.Second
+)
+
+// hostBackoff is the wait before the next try of work its host has
+// declined n times in a row (n ≥ 1): a host that is down for long is not
+// knocked on every second by every call it owes.
+func hostBackoff(n int) time.Duration {
+	d := hostRetry
+	for i := 1; i < n && d < maxHostRetry; i++ {
+		d *= 2
+	}
+	return min(d, maxHostRetry)
+}
+
+// noteHostRetry logs that work its host did not take is kept and tried
+// again: at info at most once a second (by the engine's clock), since a
+// host that is down declines every call it owes; at debug otherwise.
+func (e *Engine) noteHostRetry(log *zap.Logger, msg string, fields ...zap.Field) {
+	now := e.clock.Now().UnixNano()
+	last := e.hostRetryLogged.Load()
+	if now-last >= int64(time.Second) && e.hostRetryLogged.CompareAndSwap(last, now) {
+		log.Info(msg, fields...)
+		return
+	}
+	log.Debug(msg, fields...)
+}
 
 func (e *Engine) forget(entry *scheduledEntry) {
 	e.mu.Lock()
@@ -248,7 +283,7 @@ func (e *Engine) keepForRetry(m *message, cause error) error {
 			zap.NamedError("cause", cause), zap.Error(err))
 		return errorf("storing the call to try it again failed: %v (the host did not take it: %v)", err, cause)
 	}
-	e.log.Warn("the host did not take an async invocation; it is kept and tried again",
+	e.noteHostRetry(e.log, "the host did not take an async invocation; it is kept and tried again",
 		zap.String("actor", m.req.GetActor().GetId().GetName()), zap.String("action", m.req.GetActionName()),
 		zap.Duration("in", hostRetry), zap.Error(cause))
 	e.arm(s)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,7 +20,9 @@ import (
 
 // SettleTimeout bounds how long Settle, and so Advance, wait for the
 // actors to finish what they were set off to do. Reaching it fails the
-// test: an action is stuck, or calls itself synchronously.
+// test: an action is stuck, or calls itself synchronously. It bounds the
+// stop at the end of a test too (and Kit.Stop), which reports the actors
+// still at work instead of waiting for them.
 var SettleTimeout = 10 * time.Second
 
 // Kit runs actors in a test on the real embedded runtime, with their state
@@ -110,14 +111,24 @@ func (k *Kit) Settle() {
 	ctx, cancel := context.WithTimeout(context.Background(), SettleTimeout)
 	defer cancel()
 	if err := k.engine.WaitIdle(ctx); err != nil {
-		var busy []string
-		for _, a := range k.engine.Activations() {
-			if a.Busy > 0 || a.Mailbox > 0 {
-				busy = append(busy, fmt.Sprintf("%s (%d busy, %d waiting)", a.Actor, a.Busy, a.Mailbox))
-			}
-		}
 		k.t.Fatalf("spawntest: the actors are still at work after %v: %s; is an action stuck, or calling itself synchronously?",
-			SettleTimeout, strings.Join(busy, ", "))
+			SettleTimeout, busyActors(k.engine))
+	}
+}
+
+// Stop stops the actors as System.Stop does, but returns within
+// SettleTimeout (ctx may end it sooner): when an action is still running
+// then, Stop returns an error naming the actors at work, and leaves them
+// running, rather than wait for them forever. The test's cleanup stops
+// the actors the same way.
+func (k *Kit) Stop(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- stopWithin(k.System, func() string { return busyActors(k.engine) }) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("spawntest: stopping the actors: %w; still at work: %s", ctx.Err(), busyActors(k.engine))
 	}
 }
 

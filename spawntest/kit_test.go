@@ -2,11 +2,14 @@ package spawntest_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
 
 	"github.com/spawn-go/spawn"
 	"github.com/spawn-go/spawn/internal/testpb"
@@ -303,4 +306,61 @@ func TestKitEffectsCarryTheirMetadata(t *testing.T) {
 	if len(fx) != 1 || fx[0].Metadata["order"] != "7" || fx[0].Metadata["step"] != "2" {
 		t.Fatalf("effects %+v: want one with order=7 and step=2", fx)
 	}
+}
+
+// Stuck hangs in Hang until the test releases it, whatever its context.
+type Stuck struct {
+	spawn.Actor `spawn:"name=stuck"`
+	Started     chan struct{}
+	Release     chan struct{}
+}
+
+func (s *Stuck) Hang(ctx *spawn.Context) error {
+	s.Started <- struct{}{}
+	<-s.Release
+	return nil
+}
+
+// recordingTB is a testing.TB whose errors and cleanups the test checks
+// and runs itself.
+type recordingTB struct {
+	testing.TB
+	errors   []string
+	cleanups []func()
+}
+
+func (r *recordingTB) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+func (r *recordingTB) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
+
+// TestKitStopReportsAHungAction checks that stopping a kit whose action
+// hangs returns (within SettleTimeout) with an error naming the actor,
+// from Stop and from the test's cleanup, rather than blocking forever.
+func TestKitStopReportsAHungAction(t *testing.T) {
+	defer func(d time.Duration) { spawntest.SettleTimeout = d }(spawntest.SettleTimeout)
+	spawntest.SettleTimeout = 300 * time.Millisecond
+	rt := &recordingTB{TB: t}
+	stuck := &Stuck{Started: make(chan struct{}, 1), Release: make(chan struct{})}
+	// A logger of its own: the runtime logs about the hung call after the
+	// test has returned.
+	k := spawntest.NewKit(rt, stuck, spawn.WithLogger(zap.NewNop()))
+	if err := k.Invoke(context.Background(), "stuck", "Hang", nil, nil, spawn.Async()); err != nil {
+		t.Fatal(err)
+	}
+	<-stuck.Started
+
+	err := k.Stop(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "spawn-system/stuck (1 busy") {
+		t.Errorf("Stop with a hung action: %v, want an error naming the actor", err)
+	}
+	// The test's cleanup reports it too, and returns.
+	for i := len(rt.cleanups) - 1; i >= 0; i-- {
+		rt.cleanups[i]()
+	}
+	if len(rt.errors) != 1 || !strings.Contains(rt.errors[0], "stuck") {
+		t.Errorf("cleanup errors %q, want one naming the actor", rt.errors)
+	}
+	// Released, the action ends: nothing leaks (TestMain checks).
+	close(stuck.Release)
 }

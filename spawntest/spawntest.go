@@ -15,8 +15,12 @@ package spawntest
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +28,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/spawn-go/spawn"
+	"github.com/spawn-go/spawn/internal/enginehook"
 	"github.com/spawn-go/spawn/runtime"
 	"github.com/spawn-go/spawn/state"
 	"github.com/spawn-go/spawn/transport"
@@ -32,13 +37,20 @@ import (
 // Start runs the actors on the embedded runtime with an in-memory store
 // and a logger that writes to t. The System stops when the test ends.
 // Options may be passed among the actors, as with spawn.Start.
+//
+// Stopping waits at most SettleTimeout: an action still running then is
+// reported as an error of the test, and left running.
 func Start(t testing.TB, args ...any) *spawn.System {
 	t.Helper()
-	args = append([]any{spawn.WithEmbedded(), spawn.WithMemoryStore(), spawn.WithLogger(logger(t))}, args...)
-	return start(t, args)
+	var engine atomic.Pointer[runtime.Engine]
+	hook := enginehook.Option(enginehook.Hook{Started: func(e *runtime.Engine) { engine.Store(e) }})
+	args = append([]any{spawn.WithEmbedded(), spawn.WithMemoryStore(), spawn.WithLogger(logger(t)), hook}, args...)
+	return start(t, args, func() string { return busyActors(engine.Load()) })
 }
 
-func start(t testing.TB, args []any) *spawn.System {
+// start starts the System of args, and stops it when the test ends; busy
+// describes the actors at work, for a stop that does not finish.
+func start(t testing.TB, args []any, busy func() string) *spawn.System {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -47,13 +59,81 @@ func start(t testing.TB, args []any) *spawn.System {
 		t.Fatalf("spawntest: starting actors: %v", err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := sys.Stop(ctx); err != nil {
+		if err := stopWithin(sys, busy); err != nil {
 			t.Errorf("spawntest: stopping actors: %v", err)
 		}
 	})
 	return sys
+}
+
+// stops holds the stop of each System under way, so that a second stop
+// (the test's, then the cleanup's) waits for the first, which is still
+// going when an action hangs, rather than start another.
+var stops sync.Map // *spawn.System → *stopping
+
+type stopping struct {
+	done chan struct{}
+	err  error
+}
+
+// stopWithin stops sys, waiting at most SettleTimeout. When an action is
+// still running then, it returns an error naming the actors at work (as
+// busy describes them) and leaves the stop going in the background.
+func stopWithin(sys *spawn.System, busy func() string) error {
+	limit := SettleTimeout
+	st := &stopping{done: make(chan struct{})}
+	if prev, loaded := stops.LoadOrStore(sys, st); loaded {
+		st = prev.(*stopping)
+	} else {
+		go func() {
+			defer close(st.done)
+			// The runtime gets most of the time to finish in-flight work
+			// and save state, and the rest to return once it gave up.
+			// Shortly before it gives up, the actors still at work are
+			// noted: once it has, they are no longer listed.
+			var late atomic.Pointer[string]
+			note := time.AfterFunc(limit*8/10, func() {
+				b := busy()
+				late.Store(&b)
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), limit*9/10)
+			defer cancel()
+			err := sys.Stop(ctx)
+			note.Stop()
+			if b := late.Load(); err != nil && b != nil && *b != "" {
+				err = fmt.Errorf("%w; still at work after %v: %s; is an action stuck, or calling itself synchronously?", err, limit*8/10, *b)
+			}
+			st.err = err
+		}()
+	}
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case <-st.done:
+		return st.err
+	case <-t.C:
+	}
+	what := "an action that ignores its context"
+	if b := busy(); b != "" {
+		what = b
+	}
+	return fmt.Errorf("the actors did not stop within SettleTimeout (%v): still at work: %s; is an action stuck, or calling itself synchronously?",
+		limit, what)
+}
+
+// busyActors describes the actors of e that are handling or holding
+// calls, or "" for none (and for a nil e).
+func busyActors(e *runtime.Engine) string {
+	if e == nil {
+		return ""
+	}
+	var busy []string
+	for _, a := range e.Activations() {
+		if a.Busy > 0 || a.Mailbox > 0 {
+			busy = append(busy, fmt.Sprintf("%s (%d busy, %d waiting)", a.Actor, a.Busy, a.Mailbox))
+		}
+	}
+	return strings.Join(busy, ", ")
 }
 
 // Proxy is a Spawn runtime serving the proxy's HTTP API on loopback, as
@@ -134,7 +214,7 @@ func StartWithProxy(t testing.TB, args ...any) (*spawn.System, *Proxy) {
 	t.Helper()
 	p := NewProxy(t)
 	all := append(append([]any{spawn.WithLogger(logger(t))}, p.Options()...), args...)
-	return start(t, all), p
+	return start(t, all, func() string { return busyActors(p.engine) }), p
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment ago.

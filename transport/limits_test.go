@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -232,5 +233,44 @@ func TestStalledReaderIsCutOff(t *testing.T) {
 			}
 			res.Body.Close()
 		})
+	}
+}
+
+// TestProxyClientRefusedToken checks that a proxy's 401 or 403 gives a
+// final error that says which token to set, for every kind of request,
+// and that Register does not retry it.
+func TestProxyClientRefusedToken(t *testing.T) {
+	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "no", status)
+		}))
+		t.Cleanup(srv.Close)
+		p := NewProxyClient(srv.URL, nil, nil)
+		calls := map[string]func() error{
+			"Invoke": func() error { _, err := p.Invoke(context.Background(), "s", "a", testInvocation()); return err },
+			"Spawn": func() error {
+				_, err := p.Spawn(context.Background(), "s", &protocol.SpawnRequest{}, 0)
+				return err
+			},
+			"Register": func() error {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // returns at once: not retried
+				defer cancel()
+				_, err := p.Register(ctx, &protocol.RegistrationRequest{})
+				return err
+			},
+		}
+		for name, call := range calls {
+			t.Run(fmt.Sprintf("%s %d", name, status), func(t *testing.T) {
+				err := call()
+				var se *StatusError
+				if !errors.As(err, &se) || se.HTTPStatus != status || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNoAnswer) {
+					t.Fatalf("got %v, want a final *StatusError with HTTP %d", err, status)
+				}
+				if !strings.Contains(se.Message, "the proxy at "+srv.URL+" refused the token") ||
+					!strings.Contains(se.Message, "set SPAWN_TOKEN or use spawn.WithToken") {
+					t.Errorf("message %q does not say what to set", se.Message)
+				}
+			})
+		}
 	}
 }

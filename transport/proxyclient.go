@@ -208,7 +208,7 @@ func (p *ProxyClient) post(ctx context.Context, path string, body []byte, resp p
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:
-		case isDialFailure(err):
+		case isDialFailure(err), closedIdle(err):
 			return p.unavailable(err)
 		case isConnFailure(err):
 			return p.noAnswer(err)
@@ -239,6 +239,12 @@ func (p *ProxyClient) post(ctx context.Context, path string, body []byte, resp p
 	case http.StatusGatewayTimeout:
 		// The gateway passed the request on and gave up waiting.
 		return p.noAnswer(fmt.Errorf("HTTP %d (%s)", res.StatusCode, snippet(b)))
+	case http.StatusUnauthorized, http.StatusForbidden:
+		// The same token would be refused again: say which to set, once,
+		// rather than retry or quote the proxy's text body.
+		return &StatusError{HTTPStatus: res.StatusCode, Status: protocol.Status_ERROR, Message: fmt.Sprintf(
+			"the proxy at %s refused the token (HTTP %d): set %s or use spawn.WithToken, with the token the proxy was started with",
+			p.base, res.StatusCode, protocol.EnvToken)}
 	}
 	return statusError(res, b, resp)
 }
@@ -295,6 +301,16 @@ func isDialFailure(err error) bool {
 	}
 	var oe *net.OpError
 	return errors.As(err, &oe) && oe.Op == "dial"
+}
+
+// closedIdle reports whether err is net/http's "server closed idle
+// connection": the proxy closed a kept-alive connection as idle just as
+// the request went out on it. A server closes only connections with no
+// request in flight, so the request was not handled, and may be sent
+// again (net/http does so itself for idempotent requests). net/http
+// exports no value for it, hence the text.
+func closedIdle(err error) bool {
+	return strings.Contains(err.Error(), "http: server closed idle connection")
 }
 
 // isConnFailure reports whether err means the proxy could not be reached or

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -510,5 +511,34 @@ func TestProxyClientNoAnswer(t *testing.T) {
 	case <-received:
 	default:
 		t.Fatal("the hanging-up server never received the request")
+	}
+}
+
+// failingTransport fails every request with err.
+type failingTransport struct{ err error }
+
+func (f failingTransport) RoundTrip(*http.Request) (*http.Response, error) { return nil, f.err }
+
+// TestProxyClientTransportErrors checks how the errors of the HTTP client
+// are classified: a connection the proxy closed as idle when the request
+// went out is unavailable (nothing ran, retry), a reset after sending is
+// no answer.
+func TestProxyClientTransportErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name                  string
+		err                   error
+		unavailable, noAnswer bool
+	}{
+		{"server closed idle connection", errors.New("http: server closed idle connection"), true, false},
+		{"connection reset", syscall.ECONNRESET, false, true},
+		{"something else", errors.New("tls: bad certificate"), false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := NewProxyClient("http://127.0.0.1:1", &http.Client{Transport: failingTransport{tt.err}}, nil)
+			_, err := p.Invoke(context.Background(), "s", "a", testInvocation())
+			if errors.Is(err, ErrUnavailable) != tt.unavailable || errors.Is(err, ErrNoAnswer) != tt.noAnswer {
+				t.Fatalf("got %v, want unavailable %v, no answer %v", err, tt.unavailable, tt.noAnswer)
+			}
+		})
 	}
 }

@@ -7,15 +7,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"strconv"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/spawn-go/spawn/internal/version"
 	"github.com/spawn-go/spawn/protocol"
 )
 
@@ -281,17 +280,4 @@ func malformed(m proto.Message, err error) string {
 
 // moduleVersion is the version of this module compiled into the binary, or
 // "devel" when it is not known (go run, tests, a replace directive).
-var moduleVersion = sync.OnceValue(func() string {
-	const path = "github.com/spawn-go/spawn"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Path == path && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			return bi.Main.Version
-		}
-		for _, d := range bi.Deps {
-			if d.Path == path && d.Version != "" {
-				return d.Version
-			}
-		}
-	}
-	return "devel"
-})
+var moduleVersion = version.Module

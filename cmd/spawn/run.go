@@ -39,8 +39,25 @@ Usage:
 	spawn store compact   give the space of deleted revisions back to the disk
 	spawn help [command]  show help
 
-Run "spawn help proxy" for the flags of spawn proxy.
+Run "spawn help proxy" for the flags of spawn proxy, and "spawn help store"
+for the store commands.
 `
+
+// storeUsage is the help of "spawn store".
+func storeUsage() string {
+	return fmt.Sprintf(`Usage: spawn store encrypt|compact [-data-dir directory]
+
+Maintains the state store of spawn proxy or of the embedded runtime, which
+must not be in use.
+
+	spawn store encrypt   encrypt a plaintext store with %s, then compact it
+	spawn store compact   give the space of deleted revisions back to the disk
+
+Flags:
+
+	-data-dir directory   the state store's directory (%s, or %s)
+`, protocol.EnvStateKey, protocol.EnvDataDir, state.DefaultDir())
+}
 
 // defaultHostHost is where spawn proxy looks for the host program by
 // default. The real proxy uses 0.0.0.0, which works as a destination on
@@ -138,19 +155,32 @@ func run(ctx context.Context, args []string, env func(string) string, stdout io.
 	case "store":
 		return runStore(rest, env, stdout)
 	case "help", "-h", "-help", "--help":
-		if len(rest) > 0 && rest[0] == "proxy" {
-			_, err := parseProxyFlags([]string{"-h"}, env, stdout)
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return err
-		}
-		fmt.Fprint(stdout, usage)
-		return nil
+		return help(rest, env, stdout)
 	default:
 		fmt.Fprint(stdout, usage)
 		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}
+}
+
+// help runs "spawn help [topic]": the topics are the commands.
+func help(args []string, env func(string) string, stdout io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	switch args[0] {
+	case "proxy":
+		_, err := parseProxyFlags([]string{"-h"}, env, stdout)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	case "store":
+		fmt.Fprint(stdout, storeUsage())
+		return nil
+	}
+	fmt.Fprint(stdout, usage)
+	return fmt.Errorf("%w: no help for %q; the topics are proxy and store", errUsage, args[0])
 }
 
 // parseProxyFlags reads the environment, then the flags that override it.
@@ -414,7 +444,12 @@ func openStore(cfg proxyConfig) (state.Store, string, error) {
 
 // runStore runs "spawn store encrypt|compact [-data-dir D]".
 func runStore(args []string, env func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprint(stdout, storeUsage())
+		return nil
+	}
 	if len(args) == 0 || (args[0] != "encrypt" && args[0] != "compact") {
+		fmt.Fprint(stdout, storeUsage())
 		return fmt.Errorf("%w: spawn store encrypt|compact [-data-dir D]", errUsage)
 	}
 	fs := flag.NewFlagSet("spawn store "+args[0], flag.ContinueOnError)

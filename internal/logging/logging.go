@@ -58,6 +58,15 @@ func New(c Config) *zap.Logger {
 	if c.Off {
 		return zap.NewNop()
 	}
+	l, err := zapConfig(c).Build()
+	if err != nil {
+		return zap.NewNop()
+	}
+	return l
+}
+
+// zapConfig is the zap configuration of c, writing to standard error.
+func zapConfig(c Config) zap.Config {
 	var cfg zap.Config
 	if c.JSON {
 		cfg = zap.NewProductionConfig()
@@ -67,16 +76,13 @@ func New(c Config) *zap.Logger {
 		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
 		cfg.EncoderConfig.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05.000")
 		cfg.Development = false
-		// The caller would point into the SDK, not at the user's code.
-		cfg.DisableCaller = true
 	}
+	// In either format, the caller would point into the SDK, not at the
+	// user's code.
+	cfg.DisableCaller = true
 	cfg.Level = zap.NewAtomicLevelAt(c.Level)
 	cfg.DisableStacktrace = true
-	l, err := cfg.Build()
-	if err != nil {
-		return zap.NewNop()
-	}
-	return l
+	return cfg
 }
 
 // FromEnv is Parse then New; an invalid SPAWN_LOG is an error.

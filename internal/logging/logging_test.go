@@ -1,6 +1,8 @@
 package logging
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -79,5 +81,39 @@ func TestNew(t *testing.T) {
 		if l.Core().Enabled(zapcore.InfoLevel) || !l.Core().Enabled(zapcore.WarnLevel) {
 			t.Errorf("json=%v: a warn logger logs info, or not warn", json)
 		}
+	}
+}
+
+// TestNoCallerField checks that neither format writes the caller, which
+// would name a line of the SDK, useless to its users.
+func TestNoCallerField(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		c    Config
+	}{
+		{"console", Config{Level: zapcore.InfoLevel}},
+		{"json", Config{Level: zapcore.InfoLevel, JSON: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "log")
+			cfg := zapConfig(tt.c)
+			cfg.OutputPaths = []string{out}
+			l, err := cfg.Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.Info("hello")
+			_ = l.Sync()
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), "hello") {
+				t.Fatalf("nothing logged: %q", b)
+			}
+			if strings.Contains(string(b), "caller") || strings.Contains(string(b), ".go:") {
+				t.Errorf("the line names the caller: %q", b)
+			}
+		})
 	}
 }
