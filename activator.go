@@ -85,21 +85,36 @@ func (s *System) ActivatorAddress() net.Addr {
 // activate runs one activator request.
 func (s *System) activate(ctx context.Context, r activator.Request) (*anypb.Any, *activator.Problem) {
 	in, p := s.activatorInput(r)
-	if p != nil {
+	if p != nil && p.Code != codeID(CodeNotFound) {
 		return nil, p
 	}
 	var opts []InvokeOption
 	if r.Instance != "" {
 		opts = append(opts, Instance(r.Instance))
 	}
-	if r.Async {
+	if r.Async && p == nil {
 		opts = append(opts, Async())
 	}
 	reply := new(anypb.Any)
-	if err := s.invoke(ctx, nil, r.Actor, r.Action, in, reply, opts); err != nil {
+	// An actor or action that is not there is still called, without
+	// input, so that the mistake shows in traces, metrics and the
+	// dashboard as it does from Go; the answer is the activator's own,
+	// more helpful, message.
+	if err := s.invoke(ctx, nil, r.Actor, r.Action, nil2(in, p), reply, opts); err != nil {
+		if p != nil && CodeOf(err) == CodeNotFound {
+			return nil, p
+		}
 		return nil, problem(err)
 	}
 	return reply, nil
+}
+
+// nil2 is in, or no input when the call is made only to be recorded.
+func nil2(in proto.Message, p *activator.Problem) proto.Message {
+	if p != nil {
+		return nil
+	}
+	return in
 }
 
 // activatorInput decodes the body of r: into the action's input type, for
@@ -131,6 +146,10 @@ func (s *System) activatorInput(r activator.Request) (proto.Message, *activator.
 		switch {
 		case hd == nil && !d.ReadsOverridden && slices.Contains(protocol.GetActions, r.Action):
 			// A built-in read: no input.
+			if !empty {
+				return nil, invalid("%q of actor %q reads its state and takes no input; send no body", r.Action, d.Name)
+			}
+			return nil, nil
 		case hd == nil:
 			return nil, &activator.Problem{Status: http.StatusNotFound, Code: codeID(CodeNotFound),
 				Message: fmt.Sprintf("actor %q has no action %q; %s", d.Name, r.Action, didYouMean(r.Action, d.HandlerNames()))}
@@ -165,6 +184,10 @@ func (s *System) activatorInput(r activator.Request) (proto.Message, *activator.
 	}
 	var in anypb.Any
 	if err := protojson.Unmarshal(body, &in); err != nil {
+		if hd != nil && !hd.RawAny {
+			return nil, invalid("action %q of actor %q takes %s: send it in JSON, or as a JSON Any naming its type in \"@type\": %v",
+				r.Action, d.Name, hd.Signature().InMessage.Descriptor().FullName(), err)
+		}
 		where := "is not served by this program"
 		if d != nil {
 			where = "takes any message"
@@ -260,7 +283,7 @@ func (s *System) startActivator() error {
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("spawn: activator address %q (WithActivator or %s): %w", addr, protocol.EnvActivatorAddr, err)
+		return fmt.Errorf("spawn: activator address %q (WithActivator or %s): want host:port, as :8092 (loopback) or 0.0.0.0:8092 (every interface)", addr, protocol.EnvActivatorAddr)
 	}
 	if host == "" {
 		host = "127.0.0.1" // what it runs is the program's actors: loopback unless asked

@@ -116,6 +116,8 @@ func TestActivator(t *testing.T) {
 			{"a JSON Any of the wrong type", "/v1/actors/till/Add", `{"@type": "type.googleapis.com/spawn.test.Text", "text": "x"}`, nil, 400, "INVALID"},
 			{"unknown actor", "/v1/actors/nobody/Hi", ``, nil, 404, "NOT_FOUND"},
 			{"unknown action", "/v1/actors/till/Addd", `{}`, nil, 404, "NOT_FOUND"},
+			{"unknown action, async", "/v1/actors/till/Addd?async=true", `{}`, nil, 404, "NOT_FOUND"},
+			{"a body to a built-in read", "/v1/actors/till/get", `{"x": 1}`, nil, 400, "INVALID"},
 			{"action error", "/v1/actors/till/Refuse", `{"delta": 1}`, nil, 422, "ACTION_FAILED"},
 			{"instance of a named actor", "/v1/actors/till/instances/t1/Add", `{}`, nil, 400, "INVALID"},
 			{"unnamed actor without an instance", "/v1/actors/basket/Put", `{}`, nil, 400, "INVALID"},
@@ -207,6 +209,10 @@ func TestActivatorSaysWhatIsWrong(t *testing.T) {
 			`the body's "@type" names shop.Order, a message type this program does not know: import the Go package generated for it`},
 		{"an unlinked @type for a typed action", "/v1/actors/till/Add", `{"@type": "type.googleapis.com/shop.Order"}`, 400, "INVALID",
 			`names shop.Order, a message type this program does not know`},
+		{"a misspelt action", "/v1/actors/till/Ad", `{"delta": 1}`, 404, "NOT_FOUND", `actor "till" has no action "Ad"; did you mean "Add"?`},
+		{"a body to a built-in read", "/v1/actors/till/get", `{"x": 1}`, 400, "INVALID", `"get" of actor "till" reads its state and takes no input; send no body`},
+		{"a broken JSON Any for a typed action", "/v1/actors/till/Add", `{"@type": "type.googleapis.com/spawn.test.Add", "delta": "x"}`, 400, "INVALID",
+			`action "Add" of actor "till" takes spawn.test.Add: send it in JSON, or as a JSON Any`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := post(t, h, tt.path, tt.body)
@@ -215,6 +221,39 @@ func TestActivatorSaysWhatIsWrong(t *testing.T) {
 				t.Fatalf("got %d %s, want %d %s saying %q", got.status, got.body, tt.status, tt.code, tt.message)
 			}
 		})
+	}
+}
+
+// TestActivatorRecordsMistakes checks that a call to an actor or action
+// that is not there is traced, as the same mistake made from Go is, so
+// that it shows in traces, metrics and the dashboard.
+func TestActivatorRecordsMistakes(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	sys := spawntest.Start(t, &Till{}, spawn.WithTracerProvider(tp))
+	for _, path := range []string{"/v1/actors/till/Addd", "/v1/actors/tilll/Add"} {
+		if got := post(t, sys.Activator(), path, `{}`); got.status != 404 {
+			t.Fatalf("%s: %d %s, want 404", path, got.status, got.body)
+		}
+	}
+	var names []string
+	for _, s := range rec.Ended() {
+		if s.SpanKind() == trace.SpanKindClient {
+			names = append(names, s.Name())
+		}
+	}
+	if want := []string{"till/Addd", "tilll/Add"}; strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Fatalf("client spans %q, want %q", names, want)
+	}
+}
+
+// TestActivatorBadAddress checks that an address without a port says what
+// to write.
+func TestActivatorBadAddress(t *testing.T) {
+	_, err := spawn.Start(context.Background(), &Till{}, spawn.WithEmbedded(), spawn.WithDataDir(t.TempDir()), spawn.WithActivator("8092"))
+	if err == nil || !strings.Contains(err.Error(), "want host:port, as :8092") {
+		t.Fatalf("Start with activator address 8092: %v", err)
 	}
 }
 
@@ -252,7 +291,7 @@ func TestActivatorListensWithItsToken(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, strings.TrimSpace(string(b))
 	}
-	if status, body := call(); status != http.StatusUnauthorized || !strings.Contains(body, "UNAUTHENTICATED") {
+	if status, body := call(); status != http.StatusUnauthorized || !strings.Contains(body, "UNAUTHENTICATED") || !strings.Contains(body, "Bearer <token>") {
 		t.Fatalf("without the token: %d %s", status, body)
 	}
 	// A caller's trace context in the headers continues into the call.

@@ -226,8 +226,13 @@ func isJSONType(url string) bool {
 }
 
 func write(w http.ResponseWriter, p *Problem) {
-	b, _ := json.Marshal(p)
+	// Messages quote what to send, such as "Bearer <token>": no HTML
+	// escaping, which would show as \u003c in a terminal.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(p)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(p.Status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(b.Bytes())
 }
