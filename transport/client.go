@@ -1,8 +1,8 @@
 package transport
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 )
@@ -11,16 +11,19 @@ import (
 // misbehaving peer cannot make it allocate without limit.
 const maxResponseBytes = 64 << 20
 
-// readResponse reads a response body, at most maxResponseBytes of it.
-func readResponse(res *http.Response) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(res.Body, maxResponseBytes+1))
-	if err != nil {
+// readResponse reads a response body, at most maxResponseBytes of it, into
+// a pooled buffer, which the caller gives back with putBuffer once it has
+// decoded the bytes. The buffer is nil when there is an error.
+func readResponse(res *http.Response) (*[]byte, error) {
+	buf := getBuffer(sizeHint(res.ContentLength, maxResponseBytes))
+	if err := readInto(res.Body, buf, maxResponseBytes); err != nil {
+		putBuffer(buf)
+		if errors.Is(err, errTooLarge) {
+			return nil, fmt.Errorf("body larger than %d bytes", maxResponseBytes)
+		}
 		return nil, err
 	}
-	if len(b) > maxResponseBytes {
-		return nil, fmt.Errorf("body larger than %d bytes", maxResponseBytes)
-	}
-	return b, nil
+	return buf, nil
 }
 
 // maxIdleConnsPerHost is how many idle connections NewHTTPClient keeps to

@@ -13,6 +13,12 @@ import (
 // HostHandler runs one encoded ActorInvocation and returns the HTTP status
 // and the encoded ActorInvocationResponse to answer with. The proxy reads
 // only the body, so the status is informative; 0 means 200.
+//
+// body is valid only until the answer has been written: the endpoint
+// reads request bodies into buffers that it reuses. A HostHandler may
+// answer with body's own bytes, but must not keep body, or anything that
+// refers to its bytes, once it has returned. (proto.Unmarshal copies what
+// it decodes, so decoded messages may be kept.)
 type HostHandler func(ctx context.Context, body []byte) (status int, resp []byte)
 
 // NewHostHandler returns the host endpoint alone, for a program that
@@ -63,13 +69,14 @@ func (h *hostHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The real proxy sends application/octet-stream; hand-written clients
 	// (curl, tests) often send no Content-Type at all.
-	body, held, rerr := readBody(w, r, true, maxHostBodyBytes, h.bodies)
+	body, rerr := readBody(w, r, true, maxHostBodyBytes, h.bodies)
 	if rerr != nil {
 		writeText(w, rerr.code, rerr.msg)
 		return
 	}
-	defer h.bodies.release(held)
-	status, resp, ok := h.call(r.Context(), body)
+	// After the answer is written: h may answer with the body's own bytes.
+	defer body.done()
+	status, resp, ok := h.call(r.Context(), body.bytes)
 	if !ok {
 		writeText(w, http.StatusInternalServerError, "internal error")
 		return

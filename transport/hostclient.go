@@ -94,10 +94,12 @@ func (h *HostClient) Call(ctx context.Context, inv *protocol.ActorInvocation) (*
 		return nil, noAnswer(ctx, fmt.Errorf("calling the host at %s: %w", h.url, err))
 	}
 	defer res.Body.Close()
-	b, err := readResponse(res)
+	buf, err := readResponse(res)
 	if err != nil {
 		return nil, noAnswer(ctx, fmt.Errorf("reading the host's answer (HTTP %d): %w", res.StatusCode, err))
 	}
+	defer putBuffer(buf) // decoding copies what it keeps
+	b := *buf
 	if res.StatusCode == http.StatusServiceUnavailable && bytes.HasPrefix(b, []byte(protocol.OverloadedPrefix)) {
 		return nil, &OverloadedError{Message: "the host at " + h.url + " is " + string(b)}
 	}

@@ -216,13 +216,15 @@ func (p *ProxyClient) post(ctx context.Context, path string, body []byte, resp p
 		return fmt.Errorf("calling the spawn proxy at %s: %w", p.base, err)
 	}
 	defer res.Body.Close()
-	b, err := readResponse(res)
+	buf, err := readResponse(res)
 	if err != nil {
 		if ctx.Err() == nil && isConnFailure(err) {
 			return p.noAnswer(err)
 		}
 		return fmt.Errorf("reading the spawn proxy's answer (HTTP %d): %w", res.StatusCode, err)
 	}
+	defer putBuffer(buf) // decoding copies what it keeps, errors quote copies
+	b := *buf
 
 	switch res.StatusCode {
 	case http.StatusOK:

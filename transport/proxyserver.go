@@ -85,12 +85,13 @@ func (r *proxyRoutes) register(c echo.Context) error {
 	fail := func(code int, msg string) error {
 		return r.writeProto(c, code, &protocol.RegistrationResponse{Status: newStatus(protocol.Status_ERROR, msg)})
 	}
-	body, held, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes, r.bodies)
+	body, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes, r.bodies)
 	if rerr != nil {
 		return fail(failCode(rerr.code), rerr.msg)
 	}
-	defer r.bodies.release(held)
-	req, legacy, err := decodeRegistration(body)
+	defer body.done()
+	req, legacy, err := decodeRegistration(body.bytes)
+	body.recycle() // decoding copies what it keeps
 	if err != nil {
 		return fail(http.StatusBadRequest, malformed(req, err))
 	}
@@ -133,13 +134,15 @@ func (r *proxyRoutes) spawn(c echo.Context) error {
 		}
 		revision = n
 	}
-	body, held, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes, r.bodies)
+	body, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes, r.bodies)
 	if rerr != nil {
 		return fail(failCode(rerr.code), rerr.msg)
 	}
-	defer r.bodies.release(held)
 	req := new(protocol.SpawnRequest)
-	if err := proto.Unmarshal(body, req); err != nil {
+	defer body.done()
+	err := proto.Unmarshal(body.bytes, req)
+	body.recycle() // decoding copies what it keeps
+	if err != nil {
 		return fail(http.StatusBadRequest, malformed(req, err))
 	}
 	resp, err := r.api.Spawn(c.Request().Context(), req, revision)
@@ -165,12 +168,14 @@ func (r *proxyRoutes) invoke(c echo.Context) error {
 			Actor:  req.GetActor(),
 		})
 	}
-	body, held, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes, r.bodies)
+	body, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes, r.bodies)
 	if rerr != nil {
 		return fail(failCode(rerr.code), protocol.Status_ERROR, rerr.msg)
 	}
-	defer r.bodies.release(held)
-	if err := decodeInvocation(body, req); err != nil {
+	defer body.done()
+	err := decodeInvocation(body.bytes, req)
+	body.recycle() // decoding copies what it keeps
+	if err != nil {
 		req.Reset() // echo nothing from a half-decoded message
 		return fail(http.StatusBadRequest, protocol.Status_ERROR, malformed(req, err))
 	}

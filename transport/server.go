@@ -214,33 +214,46 @@ type requestError struct {
 	msg  string
 }
 
-// readBody checks the request's content type and reads its body, at most
-// limit bytes of it, counting them against b. The caller releases the
-// bytes it returns once it has answered. allowMissing accepts a request
-// without Content-Type.
-func readBody(w http.ResponseWriter, req *http.Request, allowMissing bool, limit int64, b *budget) ([]byte, int64, *requestError) {
-	body, rerr := readBodyUnbudgeted(w, req, allowMissing, limit, b)
-	if rerr != nil {
-		return nil, 0, rerr
-	}
-	return body, int64(len(body)), nil
+// body is a request body read into a pooled buffer and counted against a
+// server's budget.
+type body struct {
+	bytes []byte
+	buf   *[]byte
+	held  int64
+	b     *budget
 }
 
-func readBodyUnbudgeted(w http.ResponseWriter, req *http.Request, allowMissing bool, limit int64, b *budget) ([]byte, *requestError) {
+// recycle gives the buffer back to the pool; the bytes must not be used
+// after it. The budget still counts them: what was decoded from them is
+// held until the request is answered.
+func (rb *body) recycle() {
+	putBuffer(rb.buf)
+	rb.buf, rb.bytes = nil, nil
+}
+
+// done gives back the buffer, if recycle has not, and the budget; call it
+// once the request is answered.
+func (rb *body) done() {
+	rb.recycle()
+	rb.b.release(rb.held)
+}
+
+// readBody checks the request's content type and reads its body, at most
+// limit bytes of it, counting them against b. allowMissing accepts a
+// request without Content-Type.
+func readBody(w http.ResponseWriter, req *http.Request, allowMissing bool, limit int64, b *budget) (body, *requestError) {
 	ct := req.Header.Get("Content-Type")
 	switch {
 	case ct == "" && allowMissing:
 	case ct == "":
-		return nil, &requestError{http.StatusUnsupportedMediaType,
+		return body{}, &requestError{http.StatusUnsupportedMediaType,
 			"missing Content-Type: send the protobuf body with Content-Type application/octet-stream or application/protobuf"}
 	case !isProtobufContentType(ct):
-		return nil, &requestError{http.StatusUnsupportedMediaType,
+		return body{}, &requestError{http.StatusUnsupportedMediaType,
 			fmt.Sprintf("unsupported Content-Type %q: send the protobuf body with Content-Type application/octet-stream or application/protobuf", ct)}
 	}
-	tooLarge := &requestError{http.StatusRequestEntityTooLarge,
-		fmt.Sprintf("request body larger than %d bytes", limit)}
 	if req.ContentLength > limit {
-		return nil, tooLarge
+		return body{}, tooLarge(limit)
 	}
 	// Reserved before reading: a body of unknown length may take the
 	// route's whole limit. What it does not use is given back below.
@@ -249,27 +262,42 @@ func readBodyUnbudgeted(w http.ResponseWriter, req *http.Request, allowMissing b
 		reserved = req.ContentLength
 	}
 	if !b.reserve(reserved) {
-		return nil, overloadedError(b.limit)
+		return body{}, overloadedError(b.limit)
 	}
-	// MaxBytesReader also tells net/http to close the connection, so the
-	// rest of an oversized body is never read.
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, limit))
-	if int64(len(body)) < reserved {
-		// net/http stops at the announced length, so a body is never
-		// longer than what was reserved.
-		b.release(reserved - int64(len(body)))
+	r := req.Body
+	if req.ContentLength < 0 {
+		// A body of unknown length is cut at the limit. MaxBytesReader
+		// also tells net/http to close the connection, so the rest of an
+		// oversized body is never read. A known length needs neither:
+		// net/http stops at it, and it was checked above.
+		r = http.MaxBytesReader(w, req.Body, limit)
 	}
-	if err != nil {
-		b.release(int64(len(body)))
-	}
+	buf := getBuffer(sizeHint(req.ContentLength, limit))
+	err := readInto(r, buf, limit)
+	n := int64(len(*buf))
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return nil, tooLarge
+	switch {
+	case err == nil:
+		if n < reserved {
+			// net/http stops at the announced length, so a body is
+			// never longer than what was reserved.
+			b.release(reserved - n)
+		}
+		return body{bytes: *buf, buf: buf, held: n, b: b}, nil
+	case errors.Is(err, errTooLarge), errors.As(err, &mbe):
+		err = nil
 	}
-	if err != nil {
-		return nil, &requestError{http.StatusBadRequest, "reading request body: " + err.Error()}
+	putBuffer(buf)
+	b.release(reserved)
+	if err == nil {
+		return body{}, tooLarge(limit)
 	}
-	return body, nil
+	return body{}, &requestError{http.StatusBadRequest, "reading request body: " + err.Error()}
+}
+
+// tooLarge is the refusal of a body past limit; built only when needed.
+func tooLarge(limit int64) *requestError {
+	return &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", limit)}
 }
 
 // writeText answers with code and msg as plain text, the way the error
