@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -44,7 +45,89 @@ type Server struct {
 	opts     serverOptions
 	bodies   *budget
 	draining atomic.Bool
+	// hot is the route every call takes, served without echo (see front).
+	hot hotRoute
 }
+
+// hotRoute is a POST route served without echo: the host endpoint, or the
+// proxy's invoke. Echo builds its middleware chain anew for every request,
+// allocating a closure per middleware; front applies the same checks to
+// this route inline.
+type hotRoute struct {
+	match func(path string) bool
+	// serve answers; it writes only once it has its whole answer, so a
+	// panic before then leaves the answer unwritten.
+	serve func(w http.ResponseWriter, r *http.Request)
+}
+
+// front is the server's handler: the hot route directly, the others
+// through echo.
+type front struct{ s *Server }
+
+func (f front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := f.s
+	if s.hot.serve == nil || r.Method != http.MethodPost || !s.hot.match(r.URL.Path) {
+		s.echo.ServeHTTP(w, r)
+		return
+	}
+	if !s.log.Core().Enabled(zapcore.DebugLevel) {
+		s.serveHot(w, r)
+		return
+	}
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	s.serveHot(sw, r)
+	s.log.Debug("request",
+		zap.String("method", r.Method),
+		zap.String("path", r.URL.Path),
+		zap.Int("status", sw.code),
+		zap.Duration("took", time.Since(start)))
+}
+
+// serveHot serves the hot route with what echo's middleware does for the
+// others: the token, and a panic turned into a 500.
+func (s *Server) serveHot(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if p == http.ErrAbortHandler {
+			panic(p) // the documented way to abort a response; keep its meaning
+		}
+		s.log.Error("handler panicked", zap.String("path", r.URL.Path), zap.Any("panic", p), zap.Stack("stack"))
+		s.setWriteDeadline(w)
+		writeText(w, http.StatusInternalServerError, "internal error")
+	}()
+	if s.opts.token != "" && !authorized(r, s.opts.token) {
+		s.setWriteDeadline(w)
+		writeText(w, http.StatusUnauthorized, unauthorizedText)
+		return
+	}
+	s.hot.serve(w, r)
+}
+
+// setWriteDeadline bounds the writing of an answer about to start (see
+// writeDeadline).
+func (s *Server) setWriteDeadline(w http.ResponseWriter) {
+	// An error means the writer cannot take deadlines (a test recorder);
+	// there is nothing to bound then.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.opts.writeTimeout))
+}
+
+// statusWriter records the status of an answer, for the debug log.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection's deadlines.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func newServer(logger *zap.Logger, opts []ServerOption) *Server {
 	if logger == nil {
@@ -70,7 +153,7 @@ func newServer(logger *zap.Logger, opts []ServerOption) *Server {
 		errLog = zap.NewStdLog(logger)
 	}
 	s.http = &http.Server{
-		Handler:  e,
+		Handler:  front{s},
 		ErrorLog: errLog,
 		// Reading a request, body included, is bounded as a whole, so that
 		// a client trickling its body cannot hold a connection. Writing is
@@ -88,11 +171,7 @@ func newServer(logger *zap.Logger, opts []ServerOption) *Server {
 func (s *Server) writeDeadline(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		res := c.Response()
-		res.Before(func() {
-			// An error means the writer cannot take deadlines (a test
-			// recorder); there is nothing to bound then.
-			_ = http.NewResponseController(res.Writer).SetWriteDeadline(time.Now().Add(s.opts.writeTimeout))
-		})
+		res.Before(func() { s.setWriteDeadline(res.Writer) })
 		return next(c)
 	}
 }
@@ -120,7 +199,7 @@ func (s *Server) Serve(l net.Listener) error {
 
 // Handler returns the server's routes as an http.Handler, for tests that use
 // net/http/httptest and for callers that run their own http.Server.
-func (s *Server) Handler() http.Handler { return s.echo }
+func (s *Server) Handler() http.Handler { return front{s} }
 
 // Shutdown marks the server as draining (the proxy's GET /health/readiness
 // answers 503 from then on), stops accepting connections, and waits until
@@ -303,7 +382,7 @@ func tooLarge(limit int64) *requestError {
 // writeText answers with code and msg as plain text, the way the error
 // answers of both servers look.
 func writeText(w http.ResponseWriter, code int, msg string) {
-	w.Header().Set("Content-Type", echo.MIMETextPlainCharsetUTF8)
+	w.Header()["Content-Type"] = textContentType
 	w.WriteHeader(code)
 	_, _ = io.WriteString(w, msg) // the client is gone; nobody to tell
 }
@@ -316,15 +395,49 @@ func isProtobufContentType(ct string) bool {
 	return strings.EqualFold(mt, "application/octet-stream") || strings.EqualFold(mt, "application/protobuf")
 }
 
+// Header values shared by every answer, set without allocating. net/http
+// only reads them, and Header.Add would append to a copy (len == cap).
+var (
+	protobufContentType = []string{contentTypeProtobuf}
+	textContentType     = []string{echo.MIMETextPlainCharsetUTF8}
+)
+
+// chunkingThreshold is the size from which an answer without a
+// Content-Length would be sent chunked: net/http buffers this much of a
+// body and, when the handler ends within it, sets the length itself.
+const chunkingThreshold = 2048
+
+// writeBytes answers with status code and the protobuf body b.
+func writeBytes(w http.ResponseWriter, code int, b []byte) {
+	h := w.Header()
+	h["Content-Type"] = protobufContentType
+	if len(b) >= chunkingThreshold {
+		h.Set("Content-Length", strconv.Itoa(len(b)))
+	}
+	w.WriteHeader(code)
+	_, _ = w.Write(b) // the client is gone; nobody to tell
+}
+
 // writeProto answers with status code and m encoded as protobuf. A message
 // that cannot be encoded (in practice: a string with invalid UTF-8 coming
 // from below) becomes a 500 whose body still carries a RequestStatus.
 func (s *Server) writeProto(c echo.Context, code int, m proto.Message) error {
-	b, err := proto.Marshal(m)
+	s.writeProtoTo(c.Response(), code, m)
+	return nil
+}
+
+// writeProtoTo is writeProto on a plain ResponseWriter. m is encoded into
+// a pooled buffer, given back once written.
+func (s *Server) writeProtoTo(w http.ResponseWriter, code int, m proto.Message) {
+	buf := getBuffer(0)
+	defer putBuffer(buf)
+	b, err := proto.MarshalOptions{}.MarshalAppend(*buf, m)
 	if err != nil {
 		s.log.Error("encoding response", zap.String("type", string(m.ProtoReflect().Descriptor().FullName())), zap.Error(err))
 		code = http.StatusInternalServerError
 		b = statusOnlyBody("encoding the response failed: " + err.Error())
+	} else {
+		*buf = b // so that a buffer grown past the pool's limit is dropped
 	}
-	return c.Blob(code, contentTypeProtobuf, b)
+	writeBytes(w, code, b)
 }
