@@ -133,3 +133,32 @@ func TestLargeBuffersAreNotPooled(t *testing.T) {
 		}
 	}
 }
+
+// A request body reads its bytes once, then io.EOF; once closed, its
+// buffer is back in the pool and reads fail instead of reading it.
+func TestRequestBody(t *testing.T) {
+	body, n, err := protoBody(&protocol.ActorInvocation{ActionName: "act"})
+	if err != nil || n == 0 {
+		t.Fatal(n, err)
+	}
+	got, err := io.ReadAll(body)
+	if err != nil || int64(len(got)) != n {
+		t.Fatalf("read %d bytes, %v; want %d", len(got), err, n)
+	}
+	var inv protocol.ActorInvocation
+	if err := proto.Unmarshal(got, &inv); err != nil || inv.GetActionName() != "act" {
+		t.Fatalf("decoded %v, %v", &inv, err)
+	}
+	if err := body.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := body.Close(); err != nil {
+		t.Fatalf("second close: %v", err)
+	}
+	if _, err := body.Read(make([]byte, 1)); err == nil {
+		t.Fatal("read after close succeeded")
+	}
+	if body, n, err := protoBody(&protocol.ActorInvocation{}); err != nil || n != 0 || body != http.NoBody {
+		t.Fatalf("empty message: %v, %d, %v; want http.NoBody", body, n, err)
+	}
+}

@@ -1,10 +1,15 @@
 package transport
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 )
 
 // maxResponseBytes bounds what a client reads from a response, so that a
@@ -54,4 +59,55 @@ func newHTTPClient() *http.Client {
 	// loopback gains nothing from it.
 	t.DisableCompression = true
 	return &http.Client{Transport: t}
+}
+
+// protoBody encodes m into a pooled buffer, as a request body that gives
+// the buffer back when the transport closes it, and returns its length.
+func protoBody(m proto.Message) (io.ReadCloser, int64, error) {
+	buf := getBuffer(0)
+	b, err := proto.MarshalOptions{}.MarshalAppend(*buf, m)
+	if err != nil || len(b) == 0 {
+		putBuffer(buf)
+		return http.NoBody, 0, err
+	}
+	*buf = b // so that a buffer grown past the pool's limit is dropped
+	return &requestBody{buf: buf}, int64(len(b)), nil
+}
+
+// newProtoRequest returns a POST to url of body, n bytes of protobuf from
+// protoBody. It closes body when it fails.
+func newProtoRequest(ctx context.Context, url string, body io.ReadCloser, n int64) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, body)
+	if err != nil {
+		_ = body.Close()
+		return nil, err
+	}
+	// NewRequest knows the length of its own readers only.
+	req.ContentLength = n
+	req.Header["Content-Type"] = protobufContentType
+	return req, nil
+}
+
+// roundTripper returns what send uses for c: its transport when c is one
+// of this package's own clients, nil for a caller's client.
+func roundTripper(c *http.Client, own bool) http.RoundTripper {
+	if own {
+		return c.Transport
+	}
+	return nil
+}
+
+// send sends req. With one of this package's own clients (rt not nil) it
+// goes to the transport directly: http.Client would copy the headers and
+// keep state for redirects and cookies, which these calls never use. A
+// caller's client is used as it is. Errors read as http.Client's do.
+func send(c *http.Client, rt http.RoundTripper, req *http.Request) (*http.Response, error) {
+	if rt == nil {
+		return c.Do(req)
+	}
+	res, err := rt.RoundTrip(req)
+	if err != nil {
+		return nil, &url.Error{Op: "Post", URL: req.URL.String(), Err: err}
+	}
+	return res, nil
 }

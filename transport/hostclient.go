@@ -23,6 +23,7 @@ const hostCallTimeout = 60 * time.Second
 type HostClient struct {
 	url    string
 	client *http.Client
+	rt     http.RoundTripper // see send
 	token  string
 }
 
@@ -59,10 +60,11 @@ func (e *NoAnswerError) NoAnswer() bool { return true }
 // example "http://127.0.0.1:8090". A nil c uses a client of its own that
 // keeps connections alive and ignores HTTP proxy environment variables.
 func NewHostClient(baseURL string, c *http.Client) *HostClient {
-	if c == nil {
+	own := c == nil
+	if own {
 		c = newHTTPClient()
 	}
-	return &HostClient{url: strings.TrimRight(baseURL, "/") + protocol.HostPath, client: c}
+	return &HostClient{url: strings.TrimRight(baseURL, "/") + protocol.HostPath, client: c, rt: roundTripper(c, own)}
 }
 
 // Call sends inv to the host and returns its answer. Like the real proxy it
@@ -73,7 +75,7 @@ func NewHostClient(baseURL string, c *http.Client) *HostClient {
 // whose connection ended before it answered, is a *NoAnswerError; one that
 // refused the call as overloaded, an *OverloadedError.
 func (h *HostClient) Call(ctx context.Context, inv *protocol.ActorInvocation) (*protocol.ActorInvocationResponse, error) {
-	body, err := proto.Marshal(inv)
+	body, n, err := protoBody(inv)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the invocation for the host: %w", err)
 	}
@@ -82,14 +84,13 @@ func (h *HostClient) Call(ctx context.Context, inv *protocol.ActorInvocation) (*
 		ctx, cancel = context.WithTimeout(ctx, hostCallTimeout)
 		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, bytes.NewReader(body))
+	req, err := newProtoRequest(ctx, h.url, body, n)
 	if err != nil {
 		return nil, fmt.Errorf("calling the host: %w", err)
 	}
-	req.Header.Set("Content-Type", contentTypeProtobuf)
 	setToken(req, h.token)
 
-	res, err := h.client.Do(req)
+	res, err := send(h.client, h.rt, req)
 	if err != nil {
 		return nil, noAnswer(ctx, fmt.Errorf("calling the host at %s: %w", h.url, err))
 	}
