@@ -90,38 +90,3 @@ func sizeHint(n, limit int64) int {
 	}
 	return int(n) + 1
 }
-
-// requestBody is a request body encoded into a pooled buffer. The
-// transport closes a request's body once it is done with it, which may be
-// after RoundTrip returns; Close gives the buffer back then, and never
-// while a Read is under way.
-type requestBody struct {
-	mu  sync.Mutex
-	buf *[]byte
-	off int
-}
-
-func (b *requestBody) Read(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf == nil {
-		return 0, errBodyClosed
-	}
-	if b.off >= len(*b.buf) {
-		return 0, io.EOF
-	}
-	n := copy(p, (*b.buf)[b.off:])
-	b.off += n
-	return n, nil
-}
-
-// Close gives the buffer back; closing again does nothing.
-func (b *requestBody) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	putBuffer(b.buf)
-	b.buf = nil
-	return nil
-}
-
-var errBodyClosed = errors.New("request body read after close")

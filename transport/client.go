@@ -1,10 +1,10 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -61,32 +61,32 @@ func newHTTPClient() *http.Client {
 	return &http.Client{Transport: t}
 }
 
-// protoBody encodes m into a pooled buffer, as a request body that gives
-// the buffer back when the transport closes it, and returns its length.
-func protoBody(m proto.Message) (io.ReadCloser, int64, error) {
-	buf := getBuffer(0)
-	b, err := proto.MarshalOptions{}.MarshalAppend(*buf, m)
-	if err != nil || len(b) == 0 {
-		putBuffer(buf)
-		return http.NoBody, 0, err
-	}
-	*buf = b // so that a buffer grown past the pool's limit is dropped
-	return &requestBody{buf: buf}, int64(len(b)), nil
-}
-
-// newProtoRequest returns a POST to url of body, n bytes of protobuf from
-// protoBody. It closes body when it fails.
-func newProtoRequest(ctx context.Context, url string, body io.ReadCloser, n int64) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, body)
+// newProtoRequest returns a POST of m to url.
+//
+// The body is not taken from the buffer pool: a pooled buffer could only be
+// given back when the transport closes the body, which needs a body type
+// of our own, and net/http writes the headers of a request whose body is
+// not a bytes.Reader (or another of its in-memory readers) in a write of
+// their own: one more system call and packet per call, which cost more
+// than the allocation saved.
+func newProtoRequest(ctx context.Context, url string, m proto.Message) (*http.Request, error) {
+	b, err := proto.Marshal(m)
 	if err != nil {
-		_ = body.Close()
+		return nil, &encodeError{err}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
+	if err != nil {
 		return nil, err
 	}
-	// NewRequest knows the length of its own readers only.
-	req.ContentLength = n
 	req.Header["Content-Type"] = protobufContentType
 	return req, nil
 }
+
+// encodeError is newProtoRequest's failure to encode its message.
+type encodeError struct{ err error }
+
+func (e *encodeError) Error() string { return e.err.Error() }
+func (e *encodeError) Unwrap() error { return e.err }
 
 // roundTripper returns what send uses for c: its transport when c is one
 // of this package's own clients, nil for a caller's client.

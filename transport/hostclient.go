@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -75,16 +76,16 @@ func NewHostClient(baseURL string, c *http.Client) *HostClient {
 // whose connection ended before it answered, is a *NoAnswerError; one that
 // refused the call as overloaded, an *OverloadedError.
 func (h *HostClient) Call(ctx context.Context, inv *protocol.ActorInvocation) (*protocol.ActorInvocationResponse, error) {
-	body, n, err := protoBody(inv)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the invocation for the host: %w", err)
-	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, hostCallTimeout)
 		defer cancel()
 	}
-	req, err := newProtoRequest(ctx, h.url, body, n)
+	req, err := newProtoRequest(ctx, h.url, inv)
+	var ee *encodeError
+	if errors.As(err, &ee) {
+		return nil, fmt.Errorf("encoding the invocation for the host: %w", ee.err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("calling the host: %w", err)
 	}

@@ -184,11 +184,11 @@ func (p *ProxyClient) Invoke(ctx context.Context, system, actor string, req *pro
 		return nil, fmt.Errorf("invoking an actor: empty actor system (%q) or actor name (%q)", system, actor)
 	}
 	path := "/api/v1/system/" + url.PathEscape(system) + "/actors/" + url.PathEscape(actor) + "/invoke"
-	body, n, err := protoBody(req)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the invocation: %w", err)
+	hreq, err := newProtoRequest(ctx, p.base+path, req)
+	var ee *encodeError
+	if errors.As(err, &ee) {
+		return nil, fmt.Errorf("encoding the invocation: %w", ee.err)
 	}
-	hreq, err := newProtoRequest(ctx, p.base+path, body, n)
 	if err != nil {
 		return nil, fmt.Errorf("building a request for the spawn proxy: %w", err)
 	}
