@@ -69,7 +69,10 @@ func newHTTPClient() *http.Client {
 // not a bytes.Reader (or another of its in-memory readers) in a write of
 // their own: one more system call and packet per call, which cost more
 // than the allocation saved.
-func newProtoRequest(ctx context.Context, url string, m proto.Message) (*http.Request, error) {
+//
+// own says that the request goes to this package's own transport (see
+// setHeader).
+func newProtoRequest(ctx context.Context, url string, m proto.Message, own bool) (*http.Request, error) {
 	b, err := proto.Marshal(m)
 	if err != nil {
 		return nil, &encodeError{err}
@@ -78,7 +81,7 @@ func newProtoRequest(ctx context.Context, url string, m proto.Message) (*http.Re
 	if err != nil {
 		return nil, err
 	}
-	req.Header["Content-Type"] = protobufContentType
+	setHeader(req.Header, "Content-Type", protobufContentType, own)
 	return req, nil
 }
 

@@ -92,7 +92,8 @@ func (h *hostHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.beforeWrite != nil {
 		h.beforeWrite(w)
 	}
-	writeBytes(w, status, resp)
+	// Served by NewHostServer's own server when beforeWrite is set.
+	writeBytes(w, status, resp, h.beforeWrite != nil)
 }
 
 // text answers with a plain-text message.

@@ -81,7 +81,7 @@ func (h *HostClient) Call(ctx context.Context, inv *protocol.ActorInvocation) (*
 		ctx, cancel = context.WithTimeout(ctx, hostCallTimeout)
 		defer cancel()
 	}
-	req, err := newProtoRequest(ctx, h.url, inv)
+	req, err := newProtoRequest(ctx, h.url, inv, h.rt != nil)
 	var ee *encodeError
 	if errors.As(err, &ee) {
 		return nil, fmt.Errorf("encoding the invocation for the host: %w", ee.err)

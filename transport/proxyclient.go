@@ -184,7 +184,7 @@ func (p *ProxyClient) Invoke(ctx context.Context, system, actor string, req *pro
 		return nil, fmt.Errorf("invoking an actor: empty actor system (%q) or actor name (%q)", system, actor)
 	}
 	path := "/api/v1/system/" + url.PathEscape(system) + "/actors/" + url.PathEscape(actor) + "/invoke"
-	hreq, err := newProtoRequest(ctx, p.base+path, req)
+	hreq, err := newProtoRequest(ctx, p.base+path, req, p.rt != nil)
 	var ee *encodeError
 	if errors.As(err, &ee) {
 		return nil, fmt.Errorf("encoding the invocation: %w", ee.err)
@@ -207,14 +207,14 @@ func (p *ProxyClient) post(ctx context.Context, path string, body []byte, resp p
 	if err != nil {
 		return fmt.Errorf("building a request for the spawn proxy: %w", err)
 	}
-	req.Header["Content-Type"] = protobufContentType
+	setHeader(req.Header, "Content-Type", protobufContentType, p.rt != nil)
 	return p.do(ctx, req, resp)
 }
 
 // do sends req, a POST with its body and Content-Type set, and decodes a
 // 200 answer into resp, as post does.
 func (p *ProxyClient) do(ctx context.Context, req *http.Request, resp proto.Message) error {
-	req.Header["Accept"] = protobufContentType
+	setHeader(req.Header, "Accept", protobufContentType, p.rt != nil)
 	setToken(req, p.token)
 
 	res, err := send(p.client, p.rt, req)

@@ -382,7 +382,7 @@ func tooLarge(limit int64) *requestError {
 // writeText answers with code and msg as plain text, the way the error
 // answers of both servers look.
 func writeText(w http.ResponseWriter, code int, msg string) {
-	w.Header()["Content-Type"] = textContentType
+	w.Header().Set("Content-Type", echo.MIMETextPlainCharsetUTF8)
 	w.WriteHeader(code)
 	_, _ = io.WriteString(w, msg) // the client is gone; nobody to tell
 }
@@ -395,22 +395,33 @@ func isProtobufContentType(ct string) bool {
 	return strings.EqualFold(mt, "application/octet-stream") || strings.EqualFold(mt, "application/protobuf")
 }
 
-// Header values shared by every answer, set without allocating. net/http
-// only reads them, and Header.Add would append to a copy (len == cap).
-var (
-	protobufContentType = []string{contentTypeProtobuf}
-	textContentType     = []string{echo.MIMETextPlainCharsetUTF8}
-)
+// protobufContentType is a header value shared by every request and answer
+// of ours, set without allocating (see setHeader).
+var protobufContentType = []string{contentTypeProtobuf}
+
+// setHeader sets h[key] to v, a one-element value. When own, h is seen
+// only by net/http and this package, which only read header values, so v
+// itself is used, shared and without allocating (Header.Add would append
+// to a copy, len being cap). Otherwise other code (a caller's client or
+// middleware) may see h and change its values in place, so h gets a copy.
+func setHeader(h http.Header, key string, v []string, own bool) {
+	if own {
+		h[key] = v
+		return
+	}
+	h[key] = []string{v[0]}
+}
 
 // chunkingThreshold is the size from which an answer without a
 // Content-Length would be sent chunked: net/http buffers this much of a
 // body and, when the handler ends within it, sets the length itself.
 const chunkingThreshold = 2048
 
-// writeBytes answers with status code and the protobuf body b.
-func writeBytes(w http.ResponseWriter, code int, b []byte) {
+// writeBytes answers with status code and the protobuf body b; own says
+// that w belongs to one of this package's servers (see setHeader).
+func writeBytes(w http.ResponseWriter, code int, b []byte, own bool) {
 	h := w.Header()
-	h["Content-Type"] = protobufContentType
+	setHeader(h, "Content-Type", protobufContentType, own)
 	if len(b) >= chunkingThreshold {
 		h.Set("Content-Length", strconv.Itoa(len(b)))
 	}
@@ -439,5 +450,5 @@ func (s *Server) writeProtoTo(w http.ResponseWriter, code int, m proto.Message) 
 	} else {
 		*buf = b // so that a buffer grown past the pool's limit is dropped
 	}
-	writeBytes(w, code, b)
+	writeBytes(w, code, b, true)
 }
