@@ -26,6 +26,8 @@ func TestHotRoutesAnswerAsEcho(t *testing.T) {
 		"/api/v1/system/s/actors/a/b/invoke",
 		protocol.HostPath,
 		protocol.HostPath + "/",
+		"/api/v1/actors%2Factions",
+		"/api/v1/actors/%61ctions",
 	}
 	for _, token := range []string{"", "secret"} {
 		for _, path := range paths {

@@ -66,7 +66,9 @@ type front struct{ s *Server }
 
 func (f front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := f.s
-	if s.hot.serve == nil || r.Method != http.MethodPost || !s.hot.match(r.URL.Path) {
+	// Matched on the path echo's router would match on: the raw one when
+	// the URL has one, so that escapes route as they did through echo.
+	if s.hot.serve == nil || r.Method != http.MethodPost || !s.hot.match(echo.GetPath(r)) {
 		s.echo.ServeHTTP(w, r)
 		return
 	}
