@@ -9,10 +9,13 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/spawn-go/spawn/internal/nearest"
@@ -255,7 +258,7 @@ func respond(ctx context.Context, d *registry.Definition, recv reflect.Value, in
 	if v.reply == nil {
 		resp.Payload = &protocol.ActorInvocationResponse_Noop{Noop: &protocol.Noop{}}
 	} else {
-		if reply, err = anypb.New(v.reply); err != nil {
+		if reply, err = newAny(v.reply); err != nil {
 			return nil, fmt.Errorf("encoding the reply: %w", err)
 		}
 		resp.Payload = &protocol.ActorInvocationResponse_Value{Value: reply}
@@ -299,11 +302,42 @@ func newState(d *registry.Definition, recv reflect.Value, v Value) (*anypb.Any, 
 			return nil, nil // the action set the field to nil: keep the state
 		}
 	}
-	a, err := anypb.New(st)
+	a, err := newAny(st)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the state: %w", err)
 	}
 	return a, nil
+}
+
+// newAny is anypb.New without building the type URL anew for every
+// message: the URLs of the types seen so far are kept in typeURLs.
+func newAny(m proto.Message) (*anypb.Any, error) {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return &anypb.Any{TypeUrl: typeURL(m.ProtoReflect().Descriptor()), Value: b}, nil
+}
+
+// typeURLs maps a protoreflect.MessageDescriptor to its Any type URL. A
+// program's message types are few and fixed; in case descriptors are made
+// at run time (dynamicpb), it keeps at most maxTypeURLs of them.
+var (
+	typeURLs     sync.Map
+	typeURLCount atomic.Int64
+)
+
+const maxTypeURLs = 1024
+
+func typeURL(d protoreflect.MessageDescriptor) string {
+	if u, ok := typeURLs.Load(d); ok {
+		return u.(string)
+	}
+	u := protocol.TypeURL(d.FullName())
+	if typeURLCount.Add(1) <= maxTypeURLs {
+		typeURLs.Store(d, u)
+	}
+	return u
 }
 
 // mergeTags returns the tags to send back. The proxy replaces the actor's

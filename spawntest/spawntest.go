@@ -17,7 +17,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -165,7 +164,9 @@ func NewProxyWithStore(t testing.TB, store state.Store) *Proxy {
 	log := logger(t).Named("proxy")
 	eng, err := runtime.New(runtime.Options{
 		System: spawn.DefaultSystem,
-		Host:   transport.NewHostClient("http://"+hostAddr, &http.Client{}),
+		// nil: the transport's own client, whose idle pool is sized for
+		// concurrent calls (a bare http.Client keeps 2 per host).
+		Host:   transport.NewHostClient("http://"+hostAddr, nil),
 		Store:  store,
 		Logger: log,
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
 
 	"github.com/spawn-go/spawn/protocol"
@@ -13,6 +12,12 @@ import (
 // HostHandler runs one encoded ActorInvocation and returns the HTTP status
 // and the encoded ActorInvocationResponse to answer with. The proxy reads
 // only the body, so the status is informative; 0 means 200.
+//
+// body is valid only until the answer has been written: the endpoint
+// reads request bodies into buffers that it reuses. A HostHandler may
+// answer with body's own bytes, but must not keep body, or anything that
+// refers to its bytes, once it has returned. (proto.Unmarshal copies what
+// it decodes, so decoded messages may be kept.)
 type HostHandler func(ctx context.Context, body []byte) (status int, resp []byte)
 
 // NewHostHandler returns the host endpoint alone, for a program that
@@ -36,52 +41,67 @@ func NewHostHandler(h HostHandler, logger *zap.Logger, opts ...ServerOption) htt
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	o := newServerOptions(opts)
-	return &hostHandler{run: h, log: logger, token: o.token, bodies: &budget{limit: o.maxInflightBytes}}
+	return newHostHandler(h, logger, newServerOptions(opts), nil)
+}
+
+// newHostHandler is NewHostHandler's handler; beforeWrite, when not nil,
+// is called before any answer is written.
+func newHostHandler(h HostHandler, logger *zap.Logger, o serverOptions, beforeWrite func(http.ResponseWriter)) *hostHandler {
+	return &hostHandler{run: h, log: logger, token: o.token, bodies: &budget{limit: o.maxInflightBytes}, beforeWrite: beforeWrite}
 }
 
 type hostHandler struct {
-	run    HostHandler
-	log    *zap.Logger
-	token  string
-	bodies *budget
+	run         HostHandler
+	log         *zap.Logger
+	token       string
+	bodies      *budget
+	beforeWrite func(http.ResponseWriter)
 }
 
 func (h *hostHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != protocol.HostPath {
-		writeText(w, http.StatusNotFound, notFoundText)
+		h.text(w, http.StatusNotFound, notFoundText)
 		return
 	}
 	if !authorized(r, h.token) {
-		writeText(w, http.StatusUnauthorized, unauthorizedText)
+		h.text(w, http.StatusUnauthorized, unauthorizedText)
 		return
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeText(w, http.StatusMethodNotAllowed, "the host endpoint takes POST")
+		h.text(w, http.StatusMethodNotAllowed, "the host endpoint takes POST")
 		return
 	}
 	// The real proxy sends application/octet-stream; hand-written clients
 	// (curl, tests) often send no Content-Type at all.
-	body, held, rerr := readBody(w, r, true, maxHostBodyBytes, h.bodies)
+	body, rerr := readBody(w, r, true, maxHostBodyBytes, h.bodies)
 	if rerr != nil {
-		writeText(w, rerr.code, rerr.msg)
+		h.text(w, rerr.code, rerr.msg)
 		return
 	}
-	defer h.bodies.release(held)
-	status, resp, ok := h.call(r.Context(), body)
+	// After the answer is written: h may answer with the body's own bytes.
+	defer body.done()
+	status, resp, ok := h.call(r.Context(), body.bytes)
 	if !ok {
-		writeText(w, http.StatusInternalServerError, "internal error")
+		h.text(w, http.StatusInternalServerError, "internal error")
 		return
 	}
 	if status == 0 {
 		status = http.StatusOK
 	}
-	w.Header().Set("Content-Type", contentTypeProtobuf)
-	w.WriteHeader(status)
-	if _, err := w.Write(resp); err != nil {
-		h.log.Debug("writing the host's answer", zap.Error(err))
+	if h.beforeWrite != nil {
+		h.beforeWrite(w)
 	}
+	// Served by NewHostServer's own server when beforeWrite is set.
+	writeBytes(w, status, resp, h.beforeWrite != nil)
+}
+
+// text answers with a plain-text message.
+func (h *hostHandler) text(w http.ResponseWriter, code int, msg string) {
+	if h.beforeWrite != nil {
+		h.beforeWrite(w)
+	}
+	writeText(w, code, msg)
 }
 
 // call runs the HostHandler, reporting false when it panicked: a panic must
@@ -105,7 +125,10 @@ func (h *hostHandler) call(ctx context.Context, body []byte) (status int, resp [
 // {"status":"up"}, and 404 for anything else. A nil logger logs nothing.
 func NewHostServer(h HostHandler, logger *zap.Logger, opts ...ServerOption) *Server {
 	s := newServer(logger, opts)
-	s.echo.POST(protocol.HostPath, echo.WrapHandler(NewHostHandler(h, s.log, opts...)))
+	hh := newHostHandler(h, s.log, s.opts, s.setWriteDeadline)
+	// Served by front, without echo; other methods on the path get echo's
+	// 404 like any unknown route.
+	s.hot = hotRoute{match: func(p string) bool { return p == protocol.HostPath }, serve: hh.ServeHTTP}
 	s.echo.GET("/health", s.health)
 	return s
 }

@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -23,6 +24,7 @@ const hostCallTimeout = 60 * time.Second
 type HostClient struct {
 	url    string
 	client *http.Client
+	rt     http.RoundTripper // see send
 	token  string
 }
 
@@ -59,10 +61,11 @@ func (e *NoAnswerError) NoAnswer() bool { return true }
 // example "http://127.0.0.1:8090". A nil c uses a client of its own that
 // keeps connections alive and ignores HTTP proxy environment variables.
 func NewHostClient(baseURL string, c *http.Client) *HostClient {
-	if c == nil {
+	own := c == nil
+	if own {
 		c = newHTTPClient()
 	}
-	return &HostClient{url: strings.TrimRight(baseURL, "/") + protocol.HostPath, client: c}
+	return &HostClient{url: strings.TrimRight(baseURL, "/") + protocol.HostPath, client: c, rt: roundTripper(c, own)}
 }
 
 // Call sends inv to the host and returns its answer. Like the real proxy it
@@ -73,31 +76,32 @@ func NewHostClient(baseURL string, c *http.Client) *HostClient {
 // whose connection ended before it answered, is a *NoAnswerError; one that
 // refused the call as overloaded, an *OverloadedError.
 func (h *HostClient) Call(ctx context.Context, inv *protocol.ActorInvocation) (*protocol.ActorInvocationResponse, error) {
-	body, err := proto.Marshal(inv)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the invocation for the host: %w", err)
-	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, hostCallTimeout)
 		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, bytes.NewReader(body))
+	req, err := newProtoRequest(ctx, h.url, inv, h.rt != nil)
+	var ee *encodeError
+	if errors.As(err, &ee) {
+		return nil, fmt.Errorf("encoding the invocation for the host: %w", ee.err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("calling the host: %w", err)
 	}
-	req.Header.Set("Content-Type", contentTypeProtobuf)
 	setToken(req, h.token)
 
-	res, err := h.client.Do(req)
+	res, err := send(h.client, h.rt, req)
 	if err != nil {
 		return nil, noAnswer(ctx, fmt.Errorf("calling the host at %s: %w", h.url, err))
 	}
 	defer res.Body.Close()
-	b, err := readResponse(res)
+	buf, err := readResponse(res)
 	if err != nil {
 		return nil, noAnswer(ctx, fmt.Errorf("reading the host's answer (HTTP %d): %w", res.StatusCode, err))
 	}
+	defer putBuffer(buf) // decoding copies what it keeps
+	b := *buf
 	if res.StatusCode == http.StatusServiceUnavailable && bytes.HasPrefix(b, []byte(protocol.OverloadedPrefix)) {
 		return nil, &OverloadedError{Message: "the host at " + h.url + " is " + string(b)}
 	}

@@ -62,6 +62,7 @@ const (
 type ProxyClient struct {
 	base   string
 	client *http.Client
+	rt     http.RoundTripper // see send
 	log    *zap.Logger
 
 	// Register's backoff bounds; tests shorten them.
@@ -90,7 +91,8 @@ func (p *ProxyClient) RegisteredWith() string {
 // keeps connections alive and ignores HTTP proxy environment variables; a
 // nil logger logs nothing.
 func NewProxyClient(baseURL string, c *http.Client, logger *zap.Logger) *ProxyClient {
-	if c == nil {
+	own := c == nil
+	if own {
 		c = newHTTPClient()
 	}
 	if logger == nil {
@@ -99,6 +101,7 @@ func NewProxyClient(baseURL string, c *http.Client, logger *zap.Logger) *ProxyCl
 	return &ProxyClient{
 		base:       strings.TrimRight(baseURL, "/"),
 		client:     c,
+		rt:         roundTripper(c, own),
 		log:        logger,
 		firstDelay: registerFirstDelay,
 		maxDelay:   registerMaxDelay,
@@ -180,13 +183,17 @@ func (p *ProxyClient) Invoke(ctx context.Context, system, actor string, req *pro
 	if system == "" || actor == "" {
 		return nil, fmt.Errorf("invoking an actor: empty actor system (%q) or actor name (%q)", system, actor)
 	}
-	body, err := proto.Marshal(req)
-	if err != nil {
-		return nil, fmt.Errorf("encoding the invocation: %w", err)
-	}
 	path := "/api/v1/system/" + url.PathEscape(system) + "/actors/" + url.PathEscape(actor) + "/invoke"
+	hreq, err := newProtoRequest(ctx, p.base+path, req, p.rt != nil)
+	var ee *encodeError
+	if errors.As(err, &ee) {
+		return nil, fmt.Errorf("encoding the invocation: %w", ee.err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("building a request for the spawn proxy: %w", err)
+	}
 	resp := new(protocol.InvocationResponse)
-	if err := p.post(ctx, path, body, resp); err != nil {
+	if err := p.do(ctx, hreq, resp); err != nil {
 		return nil, err
 	}
 	return resp, nil
@@ -200,11 +207,17 @@ func (p *ProxyClient) post(ctx context.Context, path string, body []byte, resp p
 	if err != nil {
 		return fmt.Errorf("building a request for the spawn proxy: %w", err)
 	}
-	req.Header.Set("Content-Type", contentTypeProtobuf)
-	req.Header.Set("Accept", contentTypeProtobuf)
+	setHeader(req.Header, "Content-Type", protobufContentType, p.rt != nil)
+	return p.do(ctx, req, resp)
+}
+
+// do sends req, a POST with its body and Content-Type set, and decodes a
+// 200 answer into resp, as post does.
+func (p *ProxyClient) do(ctx context.Context, req *http.Request, resp proto.Message) error {
+	setHeader(req.Header, "Accept", protobufContentType, p.rt != nil)
 	setToken(req, p.token)
 
-	res, err := p.client.Do(req)
+	res, err := send(p.client, p.rt, req)
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:
@@ -216,13 +229,15 @@ func (p *ProxyClient) post(ctx context.Context, path string, body []byte, resp p
 		return fmt.Errorf("calling the spawn proxy at %s: %w", p.base, err)
 	}
 	defer res.Body.Close()
-	b, err := readResponse(res)
+	buf, err := readResponse(res)
 	if err != nil {
 		if ctx.Err() == nil && isConnFailure(err) {
 			return p.noAnswer(err)
 		}
 		return fmt.Errorf("reading the spawn proxy's answer (HTTP %d): %w", res.StatusCode, err)
 	}
+	defer putBuffer(buf) // decoding copies what it keeps, errors quote copies
+	b := *buf
 
 	switch res.StatusCode {
 	case http.StatusOK:

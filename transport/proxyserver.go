@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -57,17 +58,28 @@ func NewProxyServer(api ProxyAPI, logger *zap.Logger, opts ...ServerOption) *Ser
 	// Every answer names this run of the proxy, so a host can tell a
 	// restarted proxy (which has forgotten its registration) from the
 	// one it registered with, however short the restart.
-	instance := rand.Text()
+	instance := []string{rand.Text()}
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			c.Response().Header().Set(InstanceHeader, instance)
+			c.Response().Header()[InstanceHeader] = instance
 			return next(c)
 		}
 	})
+	// Invocations, the route every call takes, are served by front
+	// without echo.
+	s.hot = hotRoute{match: isInvokePath, serve: func(w http.ResponseWriter, hr *http.Request) {
+		w.Header()[InstanceHeader] = instance
+		code, m := r.invoke(w, hr)
+		s.setWriteDeadline(w)
+		s.writeProtoTo(w, code, m)
+	}}
 	e.POST("/api/v1/system", r.register)
 	e.POST("/api/v1/system/:system/actors/spawn", r.spawn)
 	// The real proxy ignores these path parameters: the body decides.
-	e.POST("/api/v1/system/:system/actors/:actor/invoke", r.invoke)
+	e.POST("/api/v1/system/:system/actors/:actor/invoke", func(c echo.Context) error {
+		code, m := r.invoke(c.Response(), c.Request())
+		return r.writeProto(c, code, m)
+	})
 	e.GET("/api/v1/system/:system/actors/:actor", r.state)
 	e.GET("/health", s.health)
 	e.GET("/health/liveness", s.health)
@@ -84,12 +96,13 @@ func (r *proxyRoutes) register(c echo.Context) error {
 	fail := func(code int, msg string) error {
 		return r.writeProto(c, code, &protocol.RegistrationResponse{Status: newStatus(protocol.Status_ERROR, msg)})
 	}
-	body, held, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes, r.bodies)
+	body, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes, r.bodies)
 	if rerr != nil {
 		return fail(failCode(rerr.code), rerr.msg)
 	}
-	defer r.bodies.release(held)
-	req, legacy, err := decodeRegistration(body)
+	defer body.done()
+	req, legacy, err := decodeRegistration(body.bytes)
+	body.recycle() // decoding copies what it keeps
 	if err != nil {
 		return fail(http.StatusBadRequest, malformed(req, err))
 	}
@@ -132,13 +145,15 @@ func (r *proxyRoutes) spawn(c echo.Context) error {
 		}
 		revision = n
 	}
-	body, held, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes, r.bodies)
+	body, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes, r.bodies)
 	if rerr != nil {
 		return fail(failCode(rerr.code), rerr.msg)
 	}
-	defer r.bodies.release(held)
 	req := new(protocol.SpawnRequest)
-	if err := proto.Unmarshal(body, req); err != nil {
+	defer body.done()
+	err := proto.Unmarshal(body.bytes, req)
+	body.recycle() // decoding copies what it keeps
+	if err != nil {
 		return fail(http.StatusBadRequest, malformed(req, err))
 	}
 	resp, err := r.api.Spawn(c.Request().Context(), req, revision)
@@ -155,25 +170,28 @@ func (r *proxyRoutes) spawn(c echo.Context) error {
 	return r.writeProto(c, http.StatusOK, resp)
 }
 
-func (r *proxyRoutes) invoke(c echo.Context) error {
+// invoke answers POST .../invoke with the status and message it returns.
+func (r *proxyRoutes) invoke(w http.ResponseWriter, hr *http.Request) (int, proto.Message) {
 	req := new(protocol.InvocationRequest)
-	fail := func(code int, st protocol.Status, msg string) error {
-		return r.writeProto(c, code, &protocol.InvocationResponse{
+	fail := func(code int, st protocol.Status, msg string) (int, proto.Message) {
+		return code, &protocol.InvocationResponse{
 			Status: newStatus(st, msg),
 			System: req.GetSystem(),
 			Actor:  req.GetActor(),
-		})
+		}
 	}
-	body, held, rerr := readBody(c.Response(), c.Request(), false, maxBodyBytes, r.bodies)
+	body, rerr := readBody(w, hr, false, maxBodyBytes, r.bodies)
 	if rerr != nil {
 		return fail(failCode(rerr.code), protocol.Status_ERROR, rerr.msg)
 	}
-	defer r.bodies.release(held)
-	if err := decodeInvocation(body, req); err != nil {
+	defer body.done()
+	err := decodeInvocation(body.bytes, req)
+	body.recycle() // decoding copies what it keeps
+	if err != nil {
 		req.Reset() // echo nothing from a half-decoded message
 		return fail(http.StatusBadRequest, protocol.Status_ERROR, malformed(req, err))
 	}
-	resp, err := r.api.Invoke(c.Request().Context(), req)
+	resp, err := r.api.Invoke(hr.Context(), req)
 	if err != nil {
 		r.log.Debug("invocation failed", zap.String("system", req.GetSystem().GetName()),
 			zap.String("actor", req.GetActor().GetId().GetName()), zap.String("action", req.GetActionName()), zap.Error(err))
@@ -193,7 +211,22 @@ func (r *proxyRoutes) invoke(c echo.Context) error {
 	if resp.Actor == nil {
 		resp.Actor = req.GetActor()
 	}
-	return r.writeProto(c, http.StatusOK, resp)
+	return http.StatusOK, resp
+}
+
+// isInvokePath reports whether path is /api/v1/system/:system/actors/:actor/invoke
+// with both parameters non-empty, the route front serves without echo.
+// Anything else goes through echo, whose router decides as before.
+func isInvokePath(path string) bool {
+	rest, ok := strings.CutPrefix(path, "/api/v1/system/")
+	if !ok {
+		return false
+	}
+	if rest, ok = strings.CutSuffix(rest, "/invoke"); !ok {
+		return false
+	}
+	system, actor, ok := strings.Cut(rest, "/actors/")
+	return ok && system != "" && actor != "" && !strings.Contains(system, "/") && !strings.Contains(actor, "/")
 }
 
 func (r *proxyRoutes) state(c echo.Context) error {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -44,7 +45,91 @@ type Server struct {
 	opts     serverOptions
 	bodies   *budget
 	draining atomic.Bool
+	// hot is the route every call takes, served without echo (see front).
+	hot hotRoute
 }
+
+// hotRoute is a POST route served without echo: the host endpoint, or the
+// proxy's invoke. Echo builds its middleware chain anew for every request,
+// allocating a closure per middleware; front applies the same checks to
+// this route inline.
+type hotRoute struct {
+	match func(path string) bool
+	// serve answers; it writes only once it has its whole answer, so a
+	// panic before then leaves the answer unwritten.
+	serve func(w http.ResponseWriter, r *http.Request)
+}
+
+// front is the server's handler: the hot route directly, the others
+// through echo.
+type front struct{ s *Server }
+
+func (f front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := f.s
+	// Matched on the path echo's router would match on: the raw one when
+	// the URL has one, so that escapes route as they did through echo.
+	if s.hot.serve == nil || r.Method != http.MethodPost || !s.hot.match(echo.GetPath(r)) {
+		s.echo.ServeHTTP(w, r)
+		return
+	}
+	if !s.log.Core().Enabled(zapcore.DebugLevel) {
+		s.serveHot(w, r)
+		return
+	}
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	s.serveHot(sw, r)
+	s.log.Debug("request",
+		zap.String("method", r.Method),
+		zap.String("path", r.URL.Path),
+		zap.Int("status", sw.code),
+		zap.Duration("took", time.Since(start)))
+}
+
+// serveHot serves the hot route with what echo's middleware does for the
+// others: the token, and a panic turned into a 500.
+func (s *Server) serveHot(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if p == http.ErrAbortHandler {
+			panic(p) // the documented way to abort a response; keep its meaning
+		}
+		s.log.Error("handler panicked", zap.String("path", r.URL.Path), zap.Any("panic", p), zap.Stack("stack"))
+		s.setWriteDeadline(w)
+		writeText(w, http.StatusInternalServerError, "internal error")
+	}()
+	if s.opts.token != "" && !authorized(r, s.opts.token) {
+		s.setWriteDeadline(w)
+		writeText(w, http.StatusUnauthorized, unauthorizedText)
+		return
+	}
+	s.hot.serve(w, r)
+}
+
+// setWriteDeadline bounds the writing of an answer about to start (see
+// writeDeadline).
+func (s *Server) setWriteDeadline(w http.ResponseWriter) {
+	// An error means the writer cannot take deadlines (a test recorder);
+	// there is nothing to bound then.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.opts.writeTimeout))
+}
+
+// statusWriter records the status of an answer, for the debug log.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection's deadlines.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func newServer(logger *zap.Logger, opts []ServerOption) *Server {
 	if logger == nil {
@@ -70,7 +155,7 @@ func newServer(logger *zap.Logger, opts []ServerOption) *Server {
 		errLog = zap.NewStdLog(logger)
 	}
 	s.http = &http.Server{
-		Handler:  e,
+		Handler:  front{s},
 		ErrorLog: errLog,
 		// Reading a request, body included, is bounded as a whole, so that
 		// a client trickling its body cannot hold a connection. Writing is
@@ -88,11 +173,7 @@ func newServer(logger *zap.Logger, opts []ServerOption) *Server {
 func (s *Server) writeDeadline(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		res := c.Response()
-		res.Before(func() {
-			// An error means the writer cannot take deadlines (a test
-			// recorder); there is nothing to bound then.
-			_ = http.NewResponseController(res.Writer).SetWriteDeadline(time.Now().Add(s.opts.writeTimeout))
-		})
+		res.Before(func() { s.setWriteDeadline(res.Writer) })
 		return next(c)
 	}
 }
@@ -120,7 +201,7 @@ func (s *Server) Serve(l net.Listener) error {
 
 // Handler returns the server's routes as an http.Handler, for tests that use
 // net/http/httptest and for callers that run their own http.Server.
-func (s *Server) Handler() http.Handler { return s.echo }
+func (s *Server) Handler() http.Handler { return front{s} }
 
 // Shutdown marks the server as draining (the proxy's GET /health/readiness
 // answers 503 from then on), stops accepting connections, and waits until
@@ -214,33 +295,46 @@ type requestError struct {
 	msg  string
 }
 
-// readBody checks the request's content type and reads its body, at most
-// limit bytes of it, counting them against b. The caller releases the
-// bytes it returns once it has answered. allowMissing accepts a request
-// without Content-Type.
-func readBody(w http.ResponseWriter, req *http.Request, allowMissing bool, limit int64, b *budget) ([]byte, int64, *requestError) {
-	body, rerr := readBodyUnbudgeted(w, req, allowMissing, limit, b)
-	if rerr != nil {
-		return nil, 0, rerr
-	}
-	return body, int64(len(body)), nil
+// body is a request body read into a pooled buffer and counted against a
+// server's budget.
+type body struct {
+	bytes []byte
+	buf   *[]byte
+	held  int64
+	b     *budget
 }
 
-func readBodyUnbudgeted(w http.ResponseWriter, req *http.Request, allowMissing bool, limit int64, b *budget) ([]byte, *requestError) {
+// recycle gives the buffer back to the pool; the bytes must not be used
+// after it. The budget still counts them: what was decoded from them is
+// held until the request is answered.
+func (rb *body) recycle() {
+	putBuffer(rb.buf)
+	rb.buf, rb.bytes = nil, nil
+}
+
+// done gives back the buffer, if recycle has not, and the budget; call it
+// once the request is answered.
+func (rb *body) done() {
+	rb.recycle()
+	rb.b.release(rb.held)
+}
+
+// readBody checks the request's content type and reads its body, at most
+// limit bytes of it, counting them against b. allowMissing accepts a
+// request without Content-Type.
+func readBody(w http.ResponseWriter, req *http.Request, allowMissing bool, limit int64, b *budget) (body, *requestError) {
 	ct := req.Header.Get("Content-Type")
 	switch {
 	case ct == "" && allowMissing:
 	case ct == "":
-		return nil, &requestError{http.StatusUnsupportedMediaType,
+		return body{}, &requestError{http.StatusUnsupportedMediaType,
 			"missing Content-Type: send the protobuf body with Content-Type application/octet-stream or application/protobuf"}
 	case !isProtobufContentType(ct):
-		return nil, &requestError{http.StatusUnsupportedMediaType,
+		return body{}, &requestError{http.StatusUnsupportedMediaType,
 			fmt.Sprintf("unsupported Content-Type %q: send the protobuf body with Content-Type application/octet-stream or application/protobuf", ct)}
 	}
-	tooLarge := &requestError{http.StatusRequestEntityTooLarge,
-		fmt.Sprintf("request body larger than %d bytes", limit)}
 	if req.ContentLength > limit {
-		return nil, tooLarge
+		return body{}, tooLarge(limit)
 	}
 	// Reserved before reading: a body of unknown length may take the
 	// route's whole limit. What it does not use is given back below.
@@ -249,27 +343,42 @@ func readBodyUnbudgeted(w http.ResponseWriter, req *http.Request, allowMissing b
 		reserved = req.ContentLength
 	}
 	if !b.reserve(reserved) {
-		return nil, overloadedError(b.limit)
+		return body{}, overloadedError(b.limit)
 	}
-	// MaxBytesReader also tells net/http to close the connection, so the
-	// rest of an oversized body is never read.
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, limit))
-	if int64(len(body)) < reserved {
-		// net/http stops at the announced length, so a body is never
-		// longer than what was reserved.
-		b.release(reserved - int64(len(body)))
+	r := req.Body
+	if req.ContentLength < 0 {
+		// A body of unknown length is cut at the limit. MaxBytesReader
+		// also tells net/http to close the connection, so the rest of an
+		// oversized body is never read. A known length needs neither:
+		// net/http stops at it, and it was checked above.
+		r = http.MaxBytesReader(w, req.Body, limit)
 	}
-	if err != nil {
-		b.release(int64(len(body)))
-	}
+	buf := getBuffer(sizeHint(req.ContentLength, limit))
+	err := readInto(r, buf, limit)
+	n := int64(len(*buf))
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return nil, tooLarge
+	switch {
+	case err == nil:
+		if n < reserved {
+			// net/http stops at the announced length, so a body is
+			// never longer than what was reserved.
+			b.release(reserved - n)
+		}
+		return body{bytes: *buf, buf: buf, held: n, b: b}, nil
+	case errors.Is(err, errTooLarge), errors.As(err, &mbe):
+		err = nil
 	}
-	if err != nil {
-		return nil, &requestError{http.StatusBadRequest, "reading request body: " + err.Error()}
+	putBuffer(buf)
+	b.release(reserved)
+	if err == nil {
+		return body{}, tooLarge(limit)
 	}
-	return body, nil
+	return body{}, &requestError{http.StatusBadRequest, "reading request body: " + err.Error()}
+}
+
+// tooLarge is the refusal of a body past limit; built only when needed.
+func tooLarge(limit int64) *requestError {
+	return &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", limit)}
 }
 
 // writeText answers with code and msg as plain text, the way the error
@@ -288,15 +397,60 @@ func isProtobufContentType(ct string) bool {
 	return strings.EqualFold(mt, "application/octet-stream") || strings.EqualFold(mt, "application/protobuf")
 }
 
+// protobufContentType is a header value shared by every request and answer
+// of ours, set without allocating (see setHeader).
+var protobufContentType = []string{contentTypeProtobuf}
+
+// setHeader sets h[key] to v, a one-element value. When own, h is seen
+// only by net/http and this package, which only read header values, so v
+// itself is used, shared and without allocating (Header.Add would append
+// to a copy, len being cap). Otherwise other code (a caller's client or
+// middleware) may see h and change its values in place, so h gets a copy.
+func setHeader(h http.Header, key string, v []string, own bool) {
+	if own {
+		h[key] = v
+		return
+	}
+	h[key] = []string{v[0]}
+}
+
+// chunkingThreshold is the size from which an answer without a
+// Content-Length would be sent chunked: net/http buffers this much of a
+// body and, when the handler ends within it, sets the length itself.
+const chunkingThreshold = 2048
+
+// writeBytes answers with status code and the protobuf body b; own says
+// that w belongs to one of this package's servers (see setHeader).
+func writeBytes(w http.ResponseWriter, code int, b []byte, own bool) {
+	h := w.Header()
+	setHeader(h, "Content-Type", protobufContentType, own)
+	if len(b) >= chunkingThreshold {
+		h.Set("Content-Length", strconv.Itoa(len(b)))
+	}
+	w.WriteHeader(code)
+	_, _ = w.Write(b) // the client is gone; nobody to tell
+}
+
 // writeProto answers with status code and m encoded as protobuf. A message
 // that cannot be encoded (in practice: a string with invalid UTF-8 coming
 // from below) becomes a 500 whose body still carries a RequestStatus.
 func (s *Server) writeProto(c echo.Context, code int, m proto.Message) error {
-	b, err := proto.Marshal(m)
+	s.writeProtoTo(c.Response(), code, m)
+	return nil
+}
+
+// writeProtoTo is writeProto on a plain ResponseWriter. m is encoded into
+// a pooled buffer, given back once written.
+func (s *Server) writeProtoTo(w http.ResponseWriter, code int, m proto.Message) {
+	buf := getBuffer(0)
+	defer putBuffer(buf)
+	b, err := proto.MarshalOptions{}.MarshalAppend(*buf, m)
 	if err != nil {
 		s.log.Error("encoding response", zap.String("type", string(m.ProtoReflect().Descriptor().FullName())), zap.Error(err))
 		code = http.StatusInternalServerError
 		b = statusOnlyBody("encoding the response failed: " + err.Error())
+	} else {
+		*buf = b // so that a buffer grown past the pool's limit is dropped
 	}
-	return c.Blob(code, contentTypeProtobuf, b)
+	writeBytes(w, code, b, true)
 }
