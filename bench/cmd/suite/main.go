@@ -106,7 +106,7 @@ func main() {
 	if err := res.Write(path); err != nil {
 		fail(err)
 	}
-	if err := chart.All(res, chartDir); err != nil {
+	if _, err := chart.All(res, chartDir); err != nil {
 		errs = append(errs, fmt.Errorf("charts: %w", err))
 	}
 	printSummary(res)
