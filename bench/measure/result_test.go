@@ -18,7 +18,7 @@ func TestMerge(t *testing.T) {
 		m("dispatch", "a", 1), m("inprocess", "b", 2), m("state", "c", 3),
 	}}
 	v2 := &Result{Schema: 2, Mode: "full", Machine: Machine{Date: "d1", Go: "go1"}, Tree: old, Seconds: 100,
-		Runs: []Run{{Group: "dispatch", Date: "d0", Go: "go0"}, {Group: "state", Date: "d1", Go: "go1", Tree: old}},
+		Runs:         []Run{{Group: "dispatch", Date: "d0", Go: "go0"}, {Group: "state", Date: "d1", Go: "go1", Tree: old}},
 		Measurements: []Measurement{m("dispatch", "a", 1), m("state", "c", 3)},
 	}
 	stateRun := Run{Group: "state", Date: "d2", Go: "go2", Tree: neu, Seconds: 5}
