@@ -199,7 +199,11 @@ func lastLine(p paths, written []string, smoke bool, seconds float64) string {
 				n++
 			}
 		}
-		what = fmt.Sprintf("wrote %s, and table.md and %d charts in %s", p.result, n, p.charts)
+		plural := "s"
+		if n == 1 {
+			plural = ""
+		}
+		what = fmt.Sprintf("wrote %s, and table.md and %d chart%s in %s", p.result, n, plural, p.charts)
 	}
 	if p.temp != "" {
 		what += ", all removed now"
