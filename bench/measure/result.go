@@ -2,14 +2,22 @@ package measure
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
+
+// Schema is the version of the result format this package writes.
+// Version 2 added Tree, Profile and Runs; files of version 1 still load.
+const Schema = 2
 
 // Result is the suite's result file (bench/results/latest.json).
 type Result struct {
@@ -19,8 +27,120 @@ type Result struct {
 	Mode    string  `json:"mode"`
 	Machine Machine `json:"machine"`
 	// Seconds is how long the run took.
-	Seconds      float64       `json:"seconds"`
+	Seconds float64 `json:"seconds"`
+	// Tree is the SDK tree the latest run measured, when git could say.
+	Tree *Tree `json:"tree,omitempty"`
+	// Profile says whether the latest run took profiles (-profile).
+	Profile bool `json:"profile,omitempty"`
+	// Runs says, group by group, which run the measurements come from:
+	// after a partial run (-only) merged into an existing file, they
+	// differ. Files of schema 1 have none: all is from the one run that
+	// Machine describes.
+	Runs         []Run         `json:"runs,omitempty"`
 	Measurements []Measurement `json:"measurements"`
+}
+
+// Tree identifies the source tree measured.
+type Tree struct {
+	// Commit is `git rev-parse HEAD`.
+	Commit string `json:"commit"`
+	// Dirty says that `git status --porcelain` listed changes.
+	Dirty bool `json:"dirty"`
+}
+
+// Run says where one group's measurements come from.
+type Run struct {
+	Group string `json:"group"`
+	// Date is when the run started (RFC 3339, UTC).
+	Date    string  `json:"date"`
+	Go      string  `json:"go"`
+	Tree    *Tree   `json:"tree,omitempty"`
+	Profile bool    `json:"profile,omitempty"`
+	Seconds float64 `json:"seconds"`
+}
+
+// Describe returns a short account of where a run's figures come from:
+// its date, and the commit when known ("+dirty" for a changed tree).
+func (r Run) Describe() string {
+	s := r.Date
+	if r.Tree != nil {
+		s += " at " + r.Tree.String()
+	}
+	if r.Profile {
+		s += ", profiled"
+	}
+	return s
+}
+
+// String returns the commit's first 12 digits and "+dirty" for a tree
+// with changes.
+func (t *Tree) String() string {
+	if t == nil {
+		return "unknown"
+	}
+	c := t.Commit
+	if len(c) > 12 {
+		c = c[:12]
+	}
+	if t.Dirty {
+		c += "+dirty"
+	}
+	return c
+}
+
+// Merge returns the result of a partial run, next, merged into prev: the
+// measurements of the groups next ran (ran) replace those of the same
+// groups in prev, the others are kept, and Runs records which run each
+// group comes from (a group left without measurements is dropped, with
+// its run). The machine, mode, tree and duration are next's.
+// Groups are ordered as order lists them (groups not in it last).
+func Merge(prev, next *Result, ran, order []string) *Result {
+	out := *next
+	out.Runs = nil
+	out.Measurements = nil
+	runs := map[string]Run{}
+	for _, r := range prev.Runs {
+		runs[r.Group] = r
+	}
+	for _, m := range prev.Measurements {
+		if _, ok := runs[m.Group]; !ok {
+			// A schema-1 file: everything comes from its one run.
+			runs[m.Group] = Run{Group: m.Group, Date: prev.Machine.Date, Go: prev.Machine.Go, Tree: prev.Tree, Profile: prev.Profile, Seconds: prev.Seconds}
+		}
+	}
+	for _, r := range next.Runs {
+		runs[r.Group] = r
+	}
+	byGroup := map[string][]Measurement{}
+	for _, m := range prev.Measurements {
+		if !slices.Contains(ran, m.Group) {
+			byGroup[m.Group] = append(byGroup[m.Group], m)
+		}
+	}
+	for _, m := range next.Measurements {
+		byGroup[m.Group] = append(byGroup[m.Group], m)
+	}
+	groups := slices.Collect(maps.Keys(runs))
+	rank := func(g string) int {
+		if i := slices.Index(order, g); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortFunc(groups, func(a, b string) int {
+		if c := rank(a) - rank(b); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	for _, g := range groups {
+		if len(byGroup[g]) == 0 {
+			continue
+		}
+		out.Runs = append(out.Runs, runs[g])
+		out.Measurements = append(out.Measurements, byGroup[g]...)
+	}
+	return &out
 }
 
 // Machine says where the figures come from.
@@ -137,6 +257,21 @@ func Max(on string, limit float64, text string) *Target {
 // Min is a target "at least limit".
 func Min(on string, limit float64, text string) *Target {
 	return &Target{On: on, Op: ">=", Limit: limit, Text: text}
+}
+
+// ThisTree returns the git commit of the working directory's repository
+// and whether it has changes, or nil when git cannot say (no git, not a
+// repository).
+func ThisTree() *Tree {
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return nil
+	}
+	status, err := exec.Command("git", "status", "--porcelain").Output()
+	if err != nil {
+		return nil
+	}
+	return &Tree{Commit: strings.TrimSpace(string(head)), Dirty: len(bytes.TrimSpace(status)) > 0}
 }
 
 // ThisMachine describes the machine the suite runs on.

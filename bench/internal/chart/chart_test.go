@@ -24,7 +24,7 @@ func TestAllDrawsWellFormedSVG(t *testing.T) {
 		in.M("1-actor/1-caller/spawn-go", "ns/op", "1-actor/1-caller/channel", measure.Max("ratio", 5, "≤ 5× channel"), ""),
 	}}
 	dir := t.TempDir()
-	if err := All(res, dir); err != nil {
+	if _, err := All(res, dir); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"targets.svg", "dispatch.svg", "inprocess.svg"} {
@@ -48,5 +48,24 @@ func TestAllDrawsWellFormedSVG(t *testing.T) {
 	}
 	if !strings.Contains(string(table), "| 1-actor/1-caller/spawn-go | 10.00 | 1-actor/1-caller/channel | ≤ 5× channel | no |") {
 		t.Errorf("table.md lacks the spawn-go row:\n%s", table)
+	}
+}
+
+func TestDistance(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		m    measure.Measurement
+		want float64
+	}{
+		{"≤ on the ratio", measure.Measurement{Ratio: 2.5, Value: 100, Target: measure.Max("ratio", 5, "≤ 5×")}, 0.5},
+		{"≥ on the ratio: target ÷ figure", measure.Measurement{Ratio: 4, Target: measure.Min("ratio", 2, "≥ 2")}, 0.5},
+		{"≥ missed", measure.Measurement{Ratio: 0.5, Target: measure.Min("ratio", 0.8, "≥ 0.8×")}, 1.6},
+		{"≤ on the value", measure.Measurement{Value: 2048, Target: measure.Max("value", 1024, "≤ 1024 B")}, 2},
+		{"≈ 0: figure ÷ tolerance", measure.Measurement{Value: 8, Target: measure.Max("value", 16, "≈ 0 (baseline)")}, 0.5},
+		{"≈ 0 below zero", measure.Measurement{Value: -32, Target: measure.Max("value", 16, "≈ 0 (baseline)")}, -2},
+	} {
+		if got := Distance(c.m); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
 	}
 }

@@ -2,18 +2,21 @@ package chart
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spawn-go/spawn/bench/measure"
 )
 
 // All draws every chart of res into dir, and writes the table of every
-// figure there as table.md.
-func All(res *measure.Result, dir string) error {
+// figure there as table.md. It returns the names of the files written, in
+// order.
+func All(res *measure.Result, dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	sub := fmt.Sprintf("%s, %d cores, %s, %s (%s run)", res.Machine.CPU, res.Machine.Cores, res.Machine.Go, res.Machine.Date[:10], res.Mode)
 	charts := map[string]HBar{
@@ -26,19 +29,52 @@ func All(res *measure.Result, dir string) error {
 		"scale-cpu.svg":        bySubject(res, sub, "Idle CPU", "% of one core", "scale/", false, "idle-cpu"),
 		"state.svg":            bySubject(res, sub, "Checkpoint vs the store's own durable write", "ns per call (log scale)", "state/", true, "checkpoint", "raw-save"),
 	}
-	for name, c := range charts {
+	var written []string
+	for _, name := range slices.Sorted(maps.Keys(charts)) {
+		c := charts[name]
 		if len(c.Blocks) == 0 {
 			continue
 		}
 		if err := os.WriteFile(filepath.Join(dir, name), c.SVG(), 0o644); err != nil {
-			return err
+			return written, err
 		}
+		written = append(written, name)
 	}
-	return os.WriteFile(filepath.Join(dir, "table.md"), []byte(Table(res)), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "table.md"), []byte(Table(res)), 0o644); err != nil {
+		return written, err
+	}
+	return append(written, "table.md"), nil
 }
 
-// targets shows every targeted figure as a fraction of its target, so
-// that 1 is the target and below 1 meets it.
+// TargetsTitle and TargetsUnit say what targets.svg plots.
+const (
+	TargetsTitle = "How far each figure is from its target (below 1 meets it)"
+	TargetsUnit  = "figure ÷ target; for ≥ targets, target ÷ figure; for ≈ 0, figure ÷ its tolerance (log scale)"
+)
+
+// Distance returns how far m is from its target, so that 1 is the
+// target and below 1 meets it: the figure ÷ the limit for a "≤" target,
+// the limit ÷ the figure for a "≥" target. An "≈ 0" target is a "≤"
+// target whose limit is the tolerance that counts as 0 (16 B for the heap
+// left after deactivation), so it plots the figure ÷ that tolerance; a
+// figure at or below 0 has no place on the log axis and is drawn as the
+// shortest bar, its value printed beside it.
+func Distance(m measure.Measurement) float64 {
+	v := m.Value
+	if m.Target.On == "ratio" {
+		v = m.Ratio
+	}
+	if m.Target.Op == ">=" {
+		return m.Target.Limit / v
+	}
+	return v / m.Target.Limit
+}
+
+// approxZero says whether t is an "≈ 0" target.
+func approxZero(t *measure.Target) bool { return strings.HasPrefix(t.Text, "≈ 0") }
+
+// targets shows every targeted figure as its distance from its target
+// (see Distance), so that 1 is the target and below 1 meets it.
 func targets(res *measure.Result, sub string) HBar {
 	blocks := map[string]*Block{}
 	var order []string
@@ -50,9 +86,10 @@ func targets(res *measure.Result, sub string) HBar {
 		if m.Target.On == "ratio" {
 			v = m.Ratio
 		}
-		frac := v / m.Target.Limit
-		if m.Target.Op == ">=" {
-			frac = m.Target.Limit / v
+		frac := Distance(m)
+		target := m.Target.Text
+		if approxZero(m.Target) {
+			target += fmt.Sprintf(", tolerance %s %s", format(m.Target.Limit), m.Unit)
 		}
 		series := "missed"
 		if *m.Met {
@@ -67,11 +104,11 @@ func targets(res *measure.Result, sub string) HBar {
 		b.Rows = append(b.Rows, Row{
 			Label:  strings.TrimPrefix(m.Name, m.Group+"/"),
 			Value:  frac,
-			Text:   fmt.Sprintf("%s (target %s)", short(v, m), m.Target.Text),
+			Text:   fmt.Sprintf("%s (target %s)", short(v, m), target),
 			Series: series,
 		})
 	}
-	c := HBar{Title: "Each target: today's figure ÷ the target (below 1 meets it)", Subtitle: sub, Unit: "fraction of the target (log scale)", Log: true, Ref: 1, RefText: "target"}
+	c := HBar{Title: TargetsTitle, Subtitle: sub, Unit: TargetsUnit, Log: true, Ref: 1, RefText: "target"}
 	for _, g := range order {
 		c.Blocks = append(c.Blocks, *blocks[g])
 	}

@@ -15,11 +15,23 @@ func Table(res *measure.Result) string {
 	m := res.Machine
 	fmt.Fprintf(&b, "Measured %s on %s (%d cores, GOMAXPROCS %d, %d MiB), %s %s/%s; %s run, %.0f s.\n\n",
 		m.Date, m.CPU, m.Cores, m.GOMAXPROCS, m.MemoryMiB, m.Go, m.OS, m.Arch, res.Mode, res.Seconds)
+	if res.Tree != nil {
+		fmt.Fprintf(&b, "SDK tree: %s", res.Tree)
+		if res.Profile {
+			b.WriteString(", with -profile")
+		}
+		b.WriteString(".\n")
+	}
 	group := ""
 	for _, x := range res.Measurements {
 		if x.Group != group {
 			group = x.Group
 			fmt.Fprintf(&b, "\n### %s\n\n", group)
+			for _, r := range res.Runs {
+				if r.Group == group && r.Date != m.Date {
+					fmt.Fprintf(&b, "From an earlier run: %s, %s.\n\n", r.Describe(), r.Go)
+				}
+			}
 			b.WriteString("| figure | ratio | to | target | met | value | unit | samples |\n")
 			b.WriteString("|---|---:|---|---|---|---:|---|---:|\n")
 		}

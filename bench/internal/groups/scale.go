@@ -144,28 +144,27 @@ func scaleOne(cfg measure.Config, n int, window time.Duration, last, smoke bool)
 	defer stop()
 	settle(2 * time.Second)
 	base = measure.HeapInuse()
-	if cfg.ProfileDir != "" && last {
-		// Profiled, the second activation is not a sample of the rate.
-		err = measure.ProfileCPUWhile(cfg.ProfileDir, fmt.Sprintf("scale-activation-%d", n), func() error {
-			_, err := activate(sys, "brief", opts)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-	} else {
-		rate2, err := activate(sys, "brief", opts)
-		if err != nil {
-			return nil, err
-		}
-		set.Add(p+"activation-rate", rate2)
+	rate2, err := activate(sys, "brief", opts)
+	if err != nil {
+		return nil, err
 	}
+	set.Add(p+"activation-rate", rate2)
 	measure.Logf("scale: waiting for %d actors to deactivate", n)
 	after := waitStable(stableEvery, 60*time.Second)
 	left := (float64(after) - float64(base)) / float64(n)
 	set.Add(p+"heap-per-actor-after-deactivation", left-storeShare)
 	if cfg.ProfileDir != "" && last {
 		if err := measure.ProfileHeap(cfg.ProfileDir, fmt.Sprintf("scale-heap-%d-deactivated", n)); err != nil {
+			return nil, err
+		}
+		// A separate pass once every figure is taken: the activation of
+		// as many fresh instances, under the profiler.
+		_, opts = instances("profiled", n)
+		err = measure.ProfileCPUWhile(cfg.ProfileDir, fmt.Sprintf("scale-activation-%d", n), func() error {
+			_, err := activate(sys, "brief", opts)
+			return err
+		})
+		if err != nil {
 			return nil, err
 		}
 	}

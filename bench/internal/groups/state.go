@@ -166,11 +166,14 @@ func (s *countingStore) Save(ctx context.Context, key state.Key, rec state.Recor
 
 // writeBehind drives state changes over wbActors actors (snapshot every
 // second) from 16 callers for a while, then waits until every change is
-// durable; beside it, the raw store's throughput with 16 writers.
+// durable; beside it, the raw store's throughput with 16 writers. A smoke
+// run snapshots every 50 ms over a load of 300 ms, so that it exercises
+// the snapshots; either way, a load during which nothing was saved is an
+// error.
 func writeBehind(cfg measure.Config) ([]measure.Measurement, error) {
-	load, rounds, n := 3*time.Second, min(cfg.Rounds, 3), wbActors
+	load, rounds, n, every := 3*time.Second, min(cfg.Rounds, 3), wbActors, time.Second
 	if cfg.Smoke {
-		load, n = 300*time.Millisecond, 200
+		load, n, every = 300*time.Millisecond, 200, 50*time.Millisecond
 	}
 	set := measure.NewSet(State)
 	p := fmt.Sprintf("write-behind/%d/", n)
@@ -185,9 +188,12 @@ func writeBehind(cfg measure.Config) ([]measure.Measurement, error) {
 				set.Add(p+"raw-saves", perSec)
 				continue
 			}
-			res, err := writeBehindOnce(load, 16, n)
+			res, err := writeBehindOnce(load, 16, n, every)
 			if err != nil {
 				return nil, err
+			}
+			if res.savesPerSec == 0 {
+				return nil, fmt.Errorf("no snapshot saved during %v of load with a snapshot every %v", load, every)
 			}
 			set.Add(p+"calls", res.callsPerSec)
 			set.Add(p+"saves", res.savesPerSec)
@@ -196,7 +202,7 @@ func writeBehind(cfg measure.Config) ([]measure.Measurement, error) {
 	}
 	return []measure.Measurement{
 		set.M(p+"raw-saves", "saves/s", "", nil, "state.Disk.Save from 16 goroutines, each record a different actor"),
-		set.M(p+"saves", "saves/s", p+"raw-saves", nil, "snapshots written per second while 16 callers change state (snapshot every 1s)"),
+		set.M(p+"saves", "saves/s", p+"raw-saves", nil, fmt.Sprintf("snapshots written per second while 16 callers change state (snapshot every %v)", every)),
 		set.M(p+"calls", "calls/s", "", nil, "state-changing calls per second meanwhile (runtime with a trivial host)"),
 		set.M(p+"flush", "s", "", nil, "from the end of the load until every change is durable"),
 	}, nil
@@ -207,7 +213,7 @@ type wbResult struct {
 	flush                    time.Duration
 }
 
-func writeBehindOnce(load time.Duration, callers, n int) (wbResult, error) {
+func writeBehindOnce(load time.Duration, callers, n int, every time.Duration) (wbResult, error) {
 	dir, err := os.MkdirTemp("", "spawn-bench-wb-")
 	if err != nil {
 		return wbResult{}, err
@@ -230,7 +236,7 @@ func writeBehindOnce(load time.Duration, callers, n int) (wbResult, error) {
 		State: &protocol.ActorState{},
 		Settings: &protocol.ActorSettings{
 			Kind: protocol.Kind_UNNAMED, Stateful: true,
-			SnapshotStrategy:     &protocol.ActorSnapshotStrategy{Strategy: &protocol.ActorSnapshotStrategy_Timeout{Timeout: &protocol.TimeoutStrategy{Timeout: 1000}}},
+			SnapshotStrategy:     &protocol.ActorSnapshotStrategy{Strategy: &protocol.ActorSnapshotStrategy_Timeout{Timeout: &protocol.TimeoutStrategy{Timeout: every.Milliseconds()}}},
 			DeactivationStrategy: &protocol.ActorDeactivationStrategy{Strategy: &protocol.ActorDeactivationStrategy_Timeout{Timeout: &protocol.TimeoutStrategy{Timeout: 600000}}},
 		},
 		Actions: []*protocol.Action{{Name: "set"}},
