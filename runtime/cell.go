@@ -44,8 +44,12 @@ type cell struct {
 	lastActive time.Time
 	stopping   bool
 	stopped    chan struct{} // closed once a stopping cell has saved its state
-	snapshot   Timer
-	deactivate Timer
+	// snapPending: a snapshot duty is scheduled (see upkeep.go); set when
+	// the state changes, cleared when the snapshot runs.
+	snapPending atomic.Bool
+	// dutyAt is where the cell's duties are in the engine's heap, plus
+	// one (0: none), by kind; under the engine's upMu.
+	dutyAt [2]int32
 }
 
 type msgKind uint8
@@ -182,14 +186,9 @@ func (e *Engine) newCellLocked(key actorKey, t target) *cell {
 	}
 	e.subscribeLocked(key, t.id, d)
 	e.startTimersLocked(key, t.id, d)
-	c.mu.Lock()
-	if d.stateful && d.snapshotEvery > 0 {
-		c.snapshot = e.clock.AfterFunc(d.snapshotEvery, c.snapshotTick)
-	}
 	if d.idleAfter > 0 {
-		c.deactivate = e.clock.AfterFunc(d.idleAfter, c.deactivateTick)
+		e.addDuty(duty{at: now.Add(d.idleAfter), c: c, kind: dutyDeactivate})
 	}
-	c.mu.Unlock()
 	return c
 }
 
@@ -266,77 +265,6 @@ func (c *cell) work(inst *instance) {
 	}
 }
 
-// snapshotTick saves the state if it changed, every snapshot_strategy
-// timeout.
-func (c *cell) snapshotTick() {
-	if !c.e.enter() {
-		return
-	}
-	defer c.e.wg.Done()
-	c.mu.Lock()
-	if c.stopping || c.e.closed.Load() {
-		c.mu.Unlock()
-		return
-	}
-	c.snapshot = c.e.clock.AfterFunc(c.def.snapshotEvery, c.snapshotTick)
-	insts := append([]*instance(nil), c.all...)
-	c.mu.Unlock()
-	for _, inst := range insts {
-		if err := inst.persist(c.e.base, SavedBySnapshot); err != nil {
-			c.e.log.Error("snapshot failed", zap.Stringer("actor", c.key), zap.Error(err))
-		}
-	}
-}
-
-// deactivateTick deactivates the actor once it has been idle for the
-// deactivation timeout. Unlike the real proxy's fixed-interval check, every
-// message pushes deactivation back.
-func (c *cell) deactivateTick() {
-	e := c.e
-	if !e.enter() {
-		return
-	}
-	defer e.wg.Done()
-	now := e.clock.Now()
-	c.mu.Lock()
-	if c.stopping || e.closed.Load() {
-		c.mu.Unlock()
-		return
-	}
-	wait := c.def.idleAfter
-	if c.idleLocked() {
-		wait -= now.Sub(c.lastActive)
-	}
-	switch {
-	case wait > 0: // busy, or used less than idleAfter ago
-		c.deactivate = e.clock.AfterFunc(wait, c.deactivateTick)
-		c.mu.Unlock()
-		return
-	case c.def.poolMin > 0: // a pool keeps poolMin instances and sheds the rest
-		c.shrinkLocked(c.def.poolMin)
-		c.deactivate = e.clock.AfterFunc(c.def.idleAfter, c.deactivateTick)
-		c.mu.Unlock()
-		return
-	}
-	c.stopping = true
-	if c.snapshot != nil {
-		c.snapshot.Stop()
-	}
-	insts := c.all
-	c.mu.Unlock()
-
-	c.save(e.base, insts)
-	e.mu.Lock()
-	if e.cells[c.key] == c {
-		delete(e.cells, c.key)
-		e.deactivatedLocked(c.key, c.instance)
-	}
-	e.mu.Unlock()
-	close(c.stopped)
-	e.log.Debug("actor deactivated", zap.Stringer("actor", c.key))
-	c.deactivated(false)
-}
-
 // deactivated reports the deactivation of the cell to the Observer.
 func (c *cell) deactivated(closing bool) {
 	if c.e.obs.Deactivated != nil {
@@ -364,29 +292,20 @@ func (c *cell) shrinkLocked(keep int) {
 	}
 }
 
-func (c *cell) stopTimers() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.snapshot != nil {
-		c.snapshot.Stop()
-	}
-	if c.deactivate != nil {
-		c.deactivate.Stop()
-	}
-}
-
-// shutdown deactivates the cell for Close. Normally the cell is idle by
-// now. If Close gave up waiting, the messages still queued fail at once,
+// shutdown deactivates the cell for Close and returns its instances to
+// save; unless ok is false (it was stopping already), the caller saves
+// them, then calls closed. Normally the cell is idle
+// by now. If Close gave up waiting, the messages still queued fail at once,
 // rather than reach the host after Close or keep their callers waiting, and
 // busy instances are not saved: their state is in flux.
-func (c *cell) shutdown(ctx context.Context) {
+func (c *cell) shutdown() (insts []*instance, ok bool) {
 	c.mu.Lock()
 	if c.stopping {
 		c.mu.Unlock()
-		return
+		return nil, false
 	}
 	c.stopping = true
-	insts := append([]*instance(nil), c.idle...)
+	insts = append(insts, c.idle...)
 	busy := len(c.all) > len(c.idle)
 	queued := c.queue
 	c.queue, c.invocations = nil, 0
@@ -402,15 +321,11 @@ func (c *cell) shutdown(ctx context.Context) {
 	if busy {
 		c.e.log.Error("actor still busy at close; its state is not saved", zap.Stringer("actor", c.key))
 	}
-	c.save(ctx, insts)
-	close(c.stopped)
-	c.deactivated(true)
+	return insts, true
 }
 
-func (c *cell) save(ctx context.Context, insts []*instance) {
-	for _, inst := range insts {
-		if err := inst.persist(ctx, SavedByDeactivation); err != nil {
-			c.e.log.Error("saving state at deactivation failed", zap.Stringer("actor", c.key), zap.Error(err))
-		}
-	}
+// closed ends a shutdown once the cell's state is saved.
+func (c *cell) closed() {
+	close(c.stopped)
+	c.deactivated(true)
 }

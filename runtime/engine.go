@@ -111,6 +111,16 @@ type Engine struct {
 	sweepTimer Timer
 	sweepAt    time.Time
 
+	// The upkeep of active actors (upkeep.go): their snapshot and
+	// deactivation duties, and the one timer armed for the earliest, at
+	// upAt. upMu is taken after mu and after a cell's mu, never before.
+	upMu    sync.Mutex
+	duties  duties
+	upTimer Timer
+	upAt    time.Time
+	// upRun is held by a round of upkeep, and by Close's final save.
+	upRun sync.Mutex
+
 	closeOnce sync.Once
 	closeDone chan struct{}
 	closeErr  error
@@ -223,9 +233,7 @@ func (e *Engine) close(ctx context.Context) error {
 		cells = append(cells, c)
 	}
 	e.mu.Unlock()
-	for _, c := range cells {
-		c.stopTimers()
-	}
+	e.stopUpkeep()
 
 	var err error
 	idle := make(chan struct{})
@@ -249,8 +257,24 @@ func (e *Engine) close(ctx context.Context) error {
 		delete(e.cells, k)
 	}
 	e.mu.Unlock()
+	// Every actor's state in as few store writes as the store allows.
+	var saves []pendingSave
+	shut := cells[:0]
 	for _, c := range cells {
-		c.shutdown(saveCtx)
+		insts, ok := c.shutdown()
+		if !ok {
+			continue
+		}
+		shut = append(shut, c)
+		for _, inst := range insts {
+			saves = append(saves, pendingSave{inst: inst, cause: SavedByDeactivation})
+		}
+	}
+	e.upRun.Lock()
+	e.saveAll(saveCtx, saves)
+	e.upRun.Unlock()
+	for _, c := range shut {
+		c.closed()
 	}
 	e.cancel()
 	e.workers.stop()

@@ -150,7 +150,13 @@ func (i *instance) activate() {
 	i.state, i.tags, i.revision = l.state, l.tags, l.revision
 	i.saved, i.hasSaved, i.loadFailed = l.saved, l.hasSaved, l.loadFailed
 	i.active = true
+	unsaved := i.unsavedLocked()
 	i.mu.Unlock()
+	if unsaved {
+		// The registration's state, or a revision restored, is saved by
+		// the next snapshot, as a change would be.
+		i.c.snapshotAfterChange()
+	}
 	i.runInit(l.state, l.tags)
 	if i.c.e.obs.Activated != nil && i.c.announced.CompareAndSwap(false, true) {
 		i.c.e.obs.Activated(Activation{Actor: refOf(i.c.id), At: i.c.e.clock.Now(), Revision: l.revision})
@@ -396,6 +402,7 @@ func (i *instance) apply(uc *protocol.Context) {
 	wiped := len(uc.GetTags()) == 0 && len(i.tags) > 0
 	i.tags = uc.GetTags()
 	i.mu.Unlock()
+	i.c.snapshotAfterChange()
 	if wiped {
 		i.c.e.warnTagsWiped(i.c.key)
 	}
@@ -417,32 +424,48 @@ func (e *Engine) warnTagsWiped(key actorKey) {
 // persist saves the state as a new revision if it changed since the last
 // save. Stateless actors and a nil state are never saved.
 func (i *instance) persist(ctx context.Context, cause SaveCause) error {
+	rec, ok, err := i.beginSave()
+	if !ok {
+		return err
+	}
+	start := time.Now()
+	err = i.c.e.store.Save(ctx, i.storeKey(), rec)
+	return i.endSave(rec, cause, err, time.Since(start))
+}
+
+// beginSave returns the record to save when the state changed since the
+// last save, with ok true and the instance's save lock held until
+// endSave. Otherwise ok is false, nothing is held, and err says why a
+// changed state cannot be saved.
+func (i *instance) beginSave() (rec state.Record, ok bool, err error) {
 	if !i.c.def.stateful {
-		return nil
+		return rec, false, nil
 	}
 	i.saveMu.Lock()
-	defer i.saveMu.Unlock()
 	i.mu.Lock()
 	st, tags, rev := i.state, i.tags, i.revision
 	unchanged := !i.active || st == nil || (i.hasSaved && i.saved.equal(st, tags))
 	loadFailed := i.loadFailed
 	i.mu.Unlock()
 	if unchanged {
-		return nil
+		i.saveMu.Unlock()
+		return rec, false, nil
 	}
 	if loadFailed {
-		return errors.New("not saved: the stored state could not be loaded at activation, and saving could overwrite it")
+		i.saveMu.Unlock()
+		return rec, false, errors.New("not saved: the stored state could not be loaded at activation, and saving could overwrite it")
 	}
+	return state.Record{Revision: rev + 1, TypeURL: st.GetTypeUrl(), Data: st.GetValue(), Tags: tags, SavedAt: i.c.e.clock.Now()}, true, nil
+}
+
+// endSave records the outcome of writing rec, begun by beginSave, and
+// releases the save lock.
+func (i *instance) endSave(rec state.Record, cause SaveCause, err error, took time.Duration) error {
+	defer i.saveMu.Unlock()
 	e := i.c.e
-	rec := state.Record{Revision: rev + 1, TypeURL: st.GetTypeUrl(), Data: st.GetValue(), Tags: tags, SavedAt: e.clock.Now()}
-	var start time.Time
-	if e.obs.Saved != nil {
-		start = time.Now()
-	}
-	err := e.store.Save(ctx, i.storeKey(), rec)
 	if e.obs.Saved != nil {
 		e.obs.Saved(Save{Actor: refOf(i.c.id), Revision: rec.Revision, Cause: cause, Size: len(rec.Data), At: rec.SavedAt,
-			Took: time.Since(start), Err: err})
+			Took: took, Err: err})
 	}
 	if err != nil {
 		return fmt.Errorf("saving revision %d: %w", rec.Revision, err)

@@ -119,13 +119,24 @@ type BatchSaver interface {
 	SaveBatch(ctx context.Context, batch []Entry) error
 }
 
-// SaveAll saves batch in store: in one write when store is a BatchSaver,
-// otherwise with one Save per entry, stopping at the first failure. A
-// store that wraps another by embedding the Store interface is not a
-// BatchSaver, so its own Save is the one called.
+// Batches reports whether SaveAll saves a batch in store in one write:
+// only a *Memory or a *Disk is asked for a batch. A store that wraps one of
+// them by embedding it, and overrides Save, also has their SaveBatch, and
+// must still see every save go through its own Save.
+func Batches(store Store) bool {
+	switch store.(type) {
+	case *Memory, *Disk:
+		return true
+	}
+	return false
+}
+
+// SaveAll saves batch in store: in one write, all or none, when Batches
+// reports true, otherwise with one Save per entry, stopping at the first
+// failure.
 func SaveAll(ctx context.Context, store Store, batch []Entry) error {
-	if b, ok := store.(BatchSaver); ok {
-		return b.SaveBatch(ctx, batch)
+	if Batches(store) {
+		return store.(BatchSaver).SaveBatch(ctx, batch)
 	}
 	for _, en := range batch {
 		if err := store.Save(ctx, en.Key, en.Record); err != nil {

@@ -16,6 +16,26 @@ import (
 // testKey is a fixed AES-256 key for tests.
 var testKey = bytes.Repeat([]byte{0x42}, 32)
 
+// A wrapper that embeds a *Memory, whose SaveBatch it inherits, still
+// sees every save of SaveAll go through its own Save.
+func TestSaveAllEmbeddedMemory(t *testing.T) {
+	w := &embeddingMemory{Memory: NewMemory()}
+	batch := []Entry{{Key: Key{System: "s", Name: "a"}, Record: Record{Revision: 1}}, {Key: Key{System: "s", Name: "b"}, Record: Record{Revision: 1}}}
+	if err := SaveAll(t.Context(), w, batch); err != nil || w.n != 2 {
+		t.Errorf("SaveAll through a wrapper: %v, %d saves; want 2", err, w.n)
+	}
+}
+
+type embeddingMemory struct {
+	*Memory
+	n int
+}
+
+func (m *embeddingMemory) Save(ctx context.Context, key Key, rec Record) error {
+	m.n++
+	return m.Memory.Save(ctx, key, rec)
+}
+
 func TestMemory(t *testing.T) {
 	testStore(t, func(t *testing.T) Store { return NewMemory() })
 }
@@ -97,8 +117,8 @@ func testStore(t *testing.T, open func(t *testing.T) Store) {
 		}
 	})
 
-	// A store that wraps another by embedding Store saves through its own
-	// Save, even when the store it wraps can save batches.
+	// A store that wraps another saves through its own Save, even when
+	// the store it wraps can save batches.
 	t.Run("SaveAllWrapped", func(t *testing.T) {
 		w := &countingSaves{Store: open(t)}
 		batch := []Entry{{Key: actor, Record: Record{Revision: 1}}, {Key: Key{System: "sys", Name: "b"}, Record: Record{Revision: 1}}}
