@@ -105,6 +105,13 @@ type message struct {
 	revision int64
 	// restore is what a msgRestore asks for.
 	restore *restoreSpec
+	// direct: a sync invocation whose caller runs it itself, on its own
+	// goroutine, when the actor is idle (see cell.serveDirect); it then
+	// never enters the mailbox, and done is made only if it must wait.
+	direct bool
+	// turn, set by enqueue for a direct message, is the instance the
+	// caller was given the actor's turn with; nil when it was queued.
+	turn *instance
 }
 
 type result struct {
@@ -115,8 +122,8 @@ type result struct {
 }
 
 func (m *message) finish(r result) {
+	m.res = r // read by a direct caller once handle returns
 	if m.done != nil {
-		m.res = r
 		close(m.done)
 	}
 	if m.after != nil {
@@ -217,7 +224,32 @@ func (c *cell) enqueue(m *message) enqueueResult {
 	if c.e.obs.Invoked != nil {
 		m.enq = monoNow()
 	}
+	if m.direct {
+		// The caller takes the actor's turn itself when nothing is
+		// queued and an instance is free: no worker, no hand-off.
+		if len(c.queue) == 0 {
+			if inst := c.takeInstanceLocked(); inst != nil {
+				c.invocations--
+				m.turn = inst
+				c.e.wg.Add(1) // for the turn, as for a worker
+				return enqueued
+			}
+		}
+		m.done = make(chan struct{})
+	}
 	c.queue = append(c.queue, m)
+	inst := c.takeInstanceLocked()
+	if inst == nil {
+		return enqueued // every instance is busy; one of them will take m
+	}
+	c.e.wg.Add(1) // for the worker; under mu, m holds the count above zero
+	c.e.workers.run(inst)
+	return enqueued
+}
+
+// takeInstanceLocked returns an idle instance, or a new one up to the
+// pool's size, or nil when every instance is busy.
+func (c *cell) takeInstanceLocked() *instance {
 	var inst *instance
 	switch {
 	case len(c.idle) > 0:
@@ -226,12 +258,29 @@ func (c *cell) enqueue(m *message) enqueueResult {
 	case len(c.all) < c.def.poolMax:
 		inst = &instance{c: c}
 		c.all = append(c.all, inst)
-	default:
-		return enqueued // every instance is busy; one of them will take m
 	}
-	c.e.wg.Add(1) // for the worker; under mu, m holds the count above zero
-	c.e.workers.run(inst)
-	return enqueued
+	return inst
+}
+
+// serveDirect handles m, a direct message, with inst, the turn its caller
+// was given, on the caller's goroutine. Messages queued meanwhile go to a
+// worker with the instance, so the caller leaves at once, and the mailbox
+// keeps its order: m was first in it.
+func (c *cell) serveDirect(inst *instance, m *message) {
+	inst.handle(m)
+	c.e.wg.Done() // for m
+	c.mu.Lock()
+	if len(c.queue) == 0 {
+		c.idle = append(c.idle, inst)
+		if c.def.idleAfter > 0 {
+			c.lastActive = c.e.clock.Now()
+		}
+		c.mu.Unlock()
+		c.e.wg.Done() // for the turn
+		return
+	}
+	c.mu.Unlock()
+	c.e.workers.run(inst) // the worker inherits the turn's count
 }
 
 // work serves the mailbox with inst until it is empty.

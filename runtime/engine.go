@@ -77,9 +77,10 @@ type Engine struct {
 	cancel context.CancelFunc
 
 	// closed is set, under mu, when Close begins. Work starting from
-	// nothing checks it and adds to wg under mu (see enter), so that no Add
-	// races with Close's Wait; code holding a cell's lock, which must not
-	// take mu (mu is always taken first), reads it without.
+	// nothing adds to wg, then checks it (see enter), so that Close either
+	// waits for the work or the work does not start; code holding a
+	// cell's lock, which must not take mu (mu is always taken first),
+	// reads it without.
 	closed atomic.Bool
 	// wg counts in-flight work: API calls, queued messages, workers and
 	// background goroutines.
@@ -287,14 +288,15 @@ func (e *Engine) close(ctx context.Context) error {
 }
 
 // enter counts the start of a unit of work, or reports false once Close has
-// begun.
+// begun. It takes no lock: the count goes up before closed is read, and
+// Close sets closed before it waits for the count, so either Close waits
+// for this work or this work sees closed and takes its count back.
 func (e *Engine) enter() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.wg.Add(1)
 	if e.closed.Load() {
+		e.wg.Done()
 		return false
 	}
-	e.wg.Add(1)
 	return true
 }
 

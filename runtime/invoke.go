@@ -214,11 +214,26 @@ func (e *Engine) invokeSync(ctx context.Context, key actorKey, req *protocol.Inv
 }
 
 // await queues req on the actor and waits for the host's reply.
+//
+// A caller whose context can never end runs the call itself when the
+// actor is idle: nothing could make it stop waiting, so running it here
+// rather than on a worker changes nothing but the cost of two goroutine
+// hand-offs. A caller that may stop waiting always leaves the call to a
+// worker, so that it can walk away on time.
 func (e *Engine) await(ctx context.Context, key actorKey, req *protocol.InvocationRequest, c call) (result, error) {
-	m := &message{kind: msgInvoke, origin: c.origin, ctx: ctx, req: req, done: make(chan struct{})}
+	m := &message{kind: msgInvoke, origin: c.origin, ctx: ctx, req: req}
+	if ctx.Done() == nil {
+		m.direct = true
+	} else {
+		m.done = make(chan struct{})
+	}
 	if err := e.deliver(key, m); err != nil {
 		e.refused(req, c, err)
 		return result{}, err
+	}
+	if m.turn != nil {
+		m.turn.c.serveDirect(m.turn, m)
+		return m.res, m.res.err
 	}
 	select {
 	case <-m.done:
@@ -295,6 +310,9 @@ func okResponse(req *protocol.InvocationRequest) *protocol.InvocationResponse {
 // its pipe or forward asks for, or nil.
 func (e *Engine) startWorkflow(req *protocol.InvocationRequest, r result) *protocol.InvocationRequest {
 	wf := r.resp.GetWorkflow()
+	if wf == nil {
+		return nil // the common case: nothing to start, nothing to allocate
+	}
 	e.sideEffects(req, wf.GetEffects())
 	e.broadcast(r.self, wf.GetBroadcast())
 	return effects.Next(req, r.self, r.resp)

@@ -235,3 +235,72 @@ func TestDutiesOrder(t *testing.T) {
 		t.Errorf("order %v, want %s", got, want)
 	}
 }
+
+// A caller that cannot stop waiting runs its call itself when the actor is
+// idle; what arrives meanwhile queues, runs one at a time and in order on
+// a worker, and the caller leaves once its own call is done.
+func TestDirectCallKeepsOrderAndTurns(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	var order []string
+	running, overlap := 0, false
+	host := newHost(func(_ context.Context, inv *protocol.ActorInvocation) (*protocol.ActorInvocationResponse, error) {
+		mu.Lock()
+		running++
+		overlap = overlap || running > 1
+		order = append(order, anyStr(inv.GetValue()))
+		mu.Unlock()
+		if anyStr(inv.GetValue()) == "first" {
+			close(entered)
+			<-release
+		}
+		mu.Lock()
+		running--
+		mu.Unlock()
+		return reply(inv, inv.GetValue(), inv.GetValue()), nil
+	})
+	v := newEnv(t, host)
+	v.register(newActor("a", stateful, actions("set")))
+	ctx := context.Background()
+	first := make(chan error)
+	go func() {
+		_, err := v.e.Invoke(ctx, req("a", "set", str("first")))
+		first <- err
+	}()
+	<-entered
+	async := req("a", "set", str("second"))
+	async.Async = true
+	v.invoke(async)
+	third := make(chan *protocol.InvocationResponse)
+	go func() {
+		resp, err := v.e.Invoke(ctx, req("a", "set", str("third")))
+		if err != nil {
+			t.Error(err)
+		}
+		third <- resp
+	}()
+	waitFor(t, "the third call to queue", func() bool {
+		v.e.mu.Lock()
+		c := v.e.cells[actorKey{name: "a", system: sys}]
+		v.e.mu.Unlock()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.queue) == 2
+	})
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if got := payloadOf(t, <-third); got != "third" {
+		t.Errorf("third call answered %q", got)
+	}
+	v.waitIdle("a")
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(order) != "[first second third]" || overlap {
+		t.Errorf("order %v, overlap %v; want first, second, third, one at a time", order, overlap)
+	}
+	if got := strOf(t, v.state("a").GetState()); got != "third" {
+		t.Errorf("state %q, want third", got)
+	}
+}
