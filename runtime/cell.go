@@ -43,7 +43,9 @@ type cell struct {
 	// deactivation (def.idleAfter > 0).
 	lastActive time.Time
 	stopping   bool
-	stopped    chan struct{} // closed once a stopping cell has saved its state
+	// stopped is made when the cell starts stopping, and closed once its
+	// state is saved; an active cell, the common case, needs none.
+	stopped chan struct{}
 	// snapPending: a snapshot duty is scheduled (see upkeep.go); set when
 	// the state changes, cleared when the snapshot runs.
 	snapPending atomic.Bool
@@ -172,7 +174,10 @@ func (e *Engine) deliver(key actorKey, m *message) error {
 		e.wg.Done()
 		// The actor is deactivating: wait until its state is saved, so
 		// the next activation loads it, then activate again.
-		<-c.stopped
+		c.mu.Lock()
+		stopped := c.stopped
+		c.mu.Unlock()
+		<-stopped
 	}
 }
 
@@ -189,7 +194,6 @@ func (e *Engine) newCellLocked(key actorKey, t target) *cell {
 		instance:   t.instance,
 		since:      now,
 		lastActive: now,
-		stopped:    make(chan struct{}),
 	}
 	e.subscribeLocked(key, t.id, d)
 	e.startTimersLocked(key, t.id, d)
@@ -353,7 +357,7 @@ func (c *cell) shutdown() (insts []*instance, ok bool) {
 		c.mu.Unlock()
 		return nil, false
 	}
-	c.stopping = true
+	c.stop()
 	insts = append(insts, c.idle...)
 	busy := len(c.all) > len(c.idle)
 	queued := c.queue
@@ -371,6 +375,12 @@ func (c *cell) shutdown() (insts []*instance, ok bool) {
 		c.e.log.Error("actor still busy at close; its state is not saved", zap.Stringer("actor", c.key))
 	}
 	return insts, true
+}
+
+// stop marks the cell as stopping; c.mu is held.
+func (c *cell) stop() {
+	c.stopping = true
+	c.stopped = make(chan struct{})
 }
 
 // closed ends a shutdown once the cell's state is saved.

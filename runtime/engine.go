@@ -106,6 +106,9 @@ type Engine struct {
 	timers     map[actorKey][]*fixedTimer
 	scheduled  map[string]*scheduledEntry
 	tagsWiped  map[actorKey]struct{} // actors already warned about a tag wipe
+	// cellsPeak and instancesPeak track the most entries those maps held
+	// since they were made, to shrink them (see shrinkMapsLocked).
+	cellsPeak, instancesPeak int
 	// registryGen counts the changes to defs by Register and Spawn.
 	registryGen uint64
 	// sweepTimer, when armed, forgets inactive instances at sweepAt.

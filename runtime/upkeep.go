@@ -101,6 +101,10 @@ func (h *duties) remove(i int) duty {
 	}
 	s[last] = duty{} // drop the cell for the GC
 	s = s[:last]
+	if cap(s) > 64 && len(s) < cap(s)/4 {
+		// Memory follows the live set: many actors gone, a smaller array.
+		s = append(make(duties, 0, 2*len(s)), s...)
+	}
 	*h = s
 	if i < last {
 		s.down(i)
@@ -243,7 +247,7 @@ func (c *cell) deactivationDue(now time.Time) (insts []*instance, stop bool) {
 		e.addDuty(duty{at: now.Add(c.def.idleAfter), c: c, kind: dutyDeactivate})
 		return nil, false
 	}
-	c.stopping = true
+	c.stop()
 	return c.all, true
 }
 
@@ -260,6 +264,7 @@ func (e *Engine) finishDeactivations(stops []*cell) {
 			e.deactivatedLocked(c.key, c.instance)
 		}
 	}
+	e.shrinkMapsLocked()
 	e.mu.Unlock()
 	e.upMu.Lock()
 	for _, c := range stops {
@@ -360,4 +365,30 @@ func (e *Engine) logSaveError(inst *instance, cause SaveCause, err error) {
 		msg = "snapshot failed"
 	}
 	e.log.Error(msg, zap.Stringer("actor", inst.c.key), zap.Error(err))
+}
+
+// shrinkMapsLocked replaces the maps of active actors and spawned
+// instances by smaller ones once most of their entries are gone: a Go map
+// never gives back the room its deleted entries took, so after a crowd of
+// actors has deactivated, the engine would otherwise keep their space.
+func (e *Engine) shrinkMapsLocked() {
+	e.cells, e.cellsPeak = shrunk(e.cells, e.cellsPeak)
+	e.instances, e.instancesPeak = shrunk(e.instances, e.instancesPeak)
+}
+
+// shrunk returns m, or a copy of it when it holds less than a quarter of
+// peak, the most it held since it was made, and the new peak.
+func shrunk[K comparable, V any](m map[K]V, peak int) (map[K]V, int) {
+	n := len(m)
+	if n > peak {
+		return m, n
+	}
+	if peak < 256 || n >= peak/4 {
+		return m, peak
+	}
+	c := make(map[K]V, n)
+	for k, v := range m {
+		c[k] = v
+	}
+	return c, n
 }

@@ -304,3 +304,28 @@ func TestDirectCallKeepsOrderAndTurns(t *testing.T) {
 		t.Errorf("state %q, want third", got)
 	}
 }
+
+// A map that lost most of its entries is replaced by a smaller copy.
+func TestShrunk(t *testing.T) {
+	m := map[int]int{}
+	peak := 0
+	for i := range 1000 {
+		m[i] = i
+	}
+	m, peak = shrunk(m, peak)
+	if peak != 1000 {
+		t.Fatalf("peak %d, want 1000", peak)
+	}
+	for i := range 900 {
+		delete(m, i)
+	}
+	old := m
+	m, peak = shrunk(m, peak)
+	if peak != 100 || len(m) != 100 || m[950] != 950 {
+		t.Fatalf("after shrinking: peak %d, %d entries", peak, len(m))
+	}
+	m[-1] = -1 // a copy: the old map does not see it
+	if _, ok := old[-1]; ok {
+		t.Fatal("the map was not replaced")
+	}
+}
