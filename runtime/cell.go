@@ -114,6 +114,13 @@ type message struct {
 	// turn, set by enqueue for a direct message, is the instance the
 	// caller was given the actor's turn with; nil when it was queued.
 	turn *instance
+	// host is the room for the host invocation of a msgInvoke, allocated
+	// with the message rather than piece by piece (see hostInvocation).
+	host struct {
+		inv   protocol.ActorInvocation
+		ctx   protocol.Context
+		value protocol.ActorInvocation_Value
+	}
 }
 
 type result struct {

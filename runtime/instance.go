@@ -291,7 +291,7 @@ func (i *instance) invoke(m *message, req *protocol.InvocationRequest, stage *at
 		m.revision = i.revision
 		i.mu.Unlock()
 	}
-	resp, err := i.c.e.host.Call((*invocationContext)(m), i.hostInvocation(req))
+	resp, err := i.c.e.host.Call((*invocationContext)(m), i.hostInvocation(m, req))
 	if cerr := ctx.Err(); cerr != nil || !stage.CompareAndSwap(stageRunning, stageCommitted) {
 		// The time ran out during the host call: whatever it answered,
 		// nothing is applied, as the caller has been or will be told.
@@ -354,25 +354,20 @@ func (i *instance) getReply(req *protocol.InvocationRequest) *protocol.ActorInvo
 	}
 }
 
-// hostInvocation is what the host receives for req: the payload as given,
-// the caller, the metadata, and the instance's state and tags.
-func (i *instance) hostInvocation(req *protocol.InvocationRequest) *protocol.ActorInvocation {
+// hostInvocation is what the host receives for req, the request of m: the
+// payload as given, the caller, the metadata, and the instance's state and
+// tags. It is built in m's own room for it (message.host), so a call
+// costs no allocation of its own here.
+func (i *instance) hostInvocation(m *message, req *protocol.InvocationRequest) *protocol.ActorInvocation {
 	self := i.c.id
-	inv := &protocol.ActorInvocation{
-		Actor:      self,
-		ActionName: req.GetActionName(),
-		Caller:     req.GetCaller(),
-		CurrentContext: &protocol.Context{
-			State:    i.state,
-			Metadata: req.GetMetadata(),
-			Tags:     i.tags,
-			Caller:   req.GetCaller(),
-			Self:     self,
-		},
-	}
+	h := &m.host
+	h.ctx.State, h.ctx.Metadata, h.ctx.Tags, h.ctx.Caller, h.ctx.Self = i.state, req.GetMetadata(), i.tags, req.GetCaller(), self
+	inv := &h.inv
+	inv.Actor, inv.ActionName, inv.Caller, inv.CurrentContext = self, req.GetActionName(), req.GetCaller(), &h.ctx
 	switch p := req.GetPayload().(type) {
 	case *protocol.InvocationRequest_Value:
-		inv.Payload = &protocol.ActorInvocation_Value{Value: p.Value}
+		h.value.Value = p.Value
+		inv.Payload = &h.value
 	case *protocol.InvocationRequest_Noop:
 		inv.Payload = &protocol.ActorInvocation_Noop{Noop: p.Noop}
 	}

@@ -95,12 +95,17 @@ func (e *Engine) resolve(ctx context.Context, req *protocol.InvocationRequest) (
 // resolveOnce spawns key for req's register_ref, if any, and checks that
 // key stands for an actor that accepts req's action.
 func (e *Engine) resolveOnce(key actorKey, req *protocol.InvocationRequest) error {
+	// One lock for both steps: they run on every call.
+	e.mu.Lock()
+	var err error
 	if ref := req.GetRegisterRef(); ref != "" {
-		if err := e.spawnRef(key, ref); err != nil {
-			return err
-		}
+		err = e.spawnRefLocked(key, ref)
 	}
-	d, err := e.definition(key)
+	var d *definition
+	if err == nil {
+		d, err = e.definitionLocked(key)
+	}
+	e.mu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -289,11 +294,20 @@ func partial(req, next *protocol.InvocationRequest, err error) error {
 }
 
 // replyResponse answers req with the payload of resp, the host's reply.
+// The answer, its status and its payload are one allocation.
 func replyResponse(req *protocol.InvocationRequest, resp *protocol.ActorInvocationResponse) *protocol.InvocationResponse {
-	out := okResponse(req)
+	a := new(struct {
+		out    protocol.InvocationResponse
+		status protocol.RequestStatus
+		value  protocol.InvocationResponse_Value
+	})
+	out := &a.out
+	a.status.Status = protocol.Status_OK
+	out.Status, out.System, out.Actor = &a.status, req.GetSystem(), req.GetActor()
 	switch p := resp.GetPayload().(type) {
 	case *protocol.ActorInvocationResponse_Value:
-		out.Payload = &protocol.InvocationResponse_Value{Value: p.Value}
+		a.value.Value = p.Value
+		out.Payload = &a.value
 	case *protocol.ActorInvocationResponse_Noop:
 		out.Payload = &protocol.InvocationResponse_Noop{Noop: p.Noop}
 	}
