@@ -34,9 +34,11 @@ type cell struct {
 	queue []*message
 	// invocations counts the msgInvoke messages in queue, which the
 	// mailbox bound limits; the engine's own messages do not count.
-	invocations int
-	all         []*instance
-	idle        []*instance
+	invocations int32
+	// nIdle counts the idle instances, which are all[:nIdle]; the others
+	// are being served. One slice rather than two: idle actors are many.
+	nIdle int32
+	all   []*instance
 	// since is when the cell was activated.
 	since time.Time
 	// lastActive is when the mailbox last ran empty; kept only for
@@ -205,7 +207,7 @@ func (e *Engine) newCellLocked(key actorKey, t target) *cell {
 	e.subscribeLocked(key, t.id, d)
 	e.startTimersLocked(key, t.id, d)
 	if d.idleAfter > 0 {
-		e.addDuty(duty{at: now.Add(d.idleAfter), c: c, kind: dutyDeactivate})
+		e.addDuty(duty{at: now.Add(d.idleAfter).UnixNano(), c: c, kind: dutyDeactivate})
 	}
 	return c
 }
@@ -227,7 +229,7 @@ func (c *cell) enqueue(m *message) enqueueResult {
 		return cellStopping
 	}
 	if m.kind == msgInvoke {
-		if c.e.maxMailbox > 0 && c.invocations >= c.e.maxMailbox {
+		if c.e.maxMailbox > 0 && int(c.invocations) >= c.e.maxMailbox {
 			return mailboxFull
 		}
 		c.invocations++
@@ -263,9 +265,9 @@ func (c *cell) enqueue(m *message) enqueueResult {
 func (c *cell) takeInstanceLocked() *instance {
 	var inst *instance
 	switch {
-	case len(c.idle) > 0:
-		inst = c.idle[len(c.idle)-1]
-		c.idle = c.idle[:len(c.idle)-1]
+	case c.nIdle > 0:
+		c.nIdle--
+		inst = c.all[c.nIdle] // now the first of the busy ones
 	case len(c.all) < c.def.poolMax:
 		inst = &instance{c: c}
 		c.all = append(c.all, inst)
@@ -282,10 +284,7 @@ func (c *cell) serveDirect(inst *instance, m *message) {
 	c.e.wg.Done() // for m
 	c.mu.Lock()
 	if len(c.queue) == 0 {
-		c.idle = append(c.idle, inst)
-		if c.def.idleAfter > 0 {
-			c.lastActive = c.e.clock.Now()
-		}
+		c.parkLocked(inst)
 		c.mu.Unlock()
 		c.e.wg.Done() // for the turn
 		return
@@ -300,10 +299,7 @@ func (c *cell) work(inst *instance) {
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 {
-			c.idle = append(c.idle, inst)
-			if c.def.idleAfter > 0 {
-				c.lastActive = c.e.clock.Now()
-			}
+			c.parkLocked(inst)
 			c.mu.Unlock()
 			return
 		}
@@ -332,23 +328,31 @@ func (c *cell) deactivated(closing bool) {
 	}
 }
 
+// parkLocked makes inst, which served the mailbox until it ran empty, idle.
+func (c *cell) parkLocked(inst *instance) {
+	for j := int(c.nIdle); j < len(c.all); j++ {
+		if c.all[j] == inst {
+			c.all[j], c.all[c.nIdle] = c.all[c.nIdle], c.all[j]
+			c.nIdle++
+			break
+		}
+	}
+	if c.def.idleAfter > 0 {
+		c.lastActive = c.e.clock.Now()
+	}
+}
+
 // idleLocked reports whether no message is queued or being handled.
 func (c *cell) idleLocked() bool {
-	return len(c.queue) == 0 && len(c.idle) == len(c.all)
+	return len(c.queue) == 0 && int(c.nIdle) == len(c.all)
 }
 
 // shrinkLocked drops idle instances until at most keep remain. Only
 // stateless pools shrink, so there is nothing to save.
 func (c *cell) shrinkLocked(keep int) {
-	for len(c.all) > keep && len(c.idle) > 0 {
-		drop := c.idle[len(c.idle)-1]
-		c.idle = c.idle[:len(c.idle)-1]
-		for i, inst := range c.all {
-			if inst == drop {
-				c.all = append(c.all[:i], c.all[i+1:]...)
-				break
-			}
-		}
+	for len(c.all) > keep && c.nIdle > 0 {
+		c.all = append(c.all[:c.nIdle-1], c.all[c.nIdle:]...)
+		c.nIdle--
 	}
 }
 
@@ -365,8 +369,8 @@ func (c *cell) shutdown() (insts []*instance, ok bool) {
 		return nil, false
 	}
 	c.stop()
-	insts = append(insts, c.idle...)
-	busy := len(c.all) > len(c.idle)
+	insts = append(insts, c.all[:c.nIdle]...)
+	busy := len(c.all) > int(c.nIdle)
 	queued := c.queue
 	c.queue, c.invocations = nil, 0
 	c.mu.Unlock()

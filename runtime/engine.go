@@ -121,7 +121,7 @@ type Engine struct {
 	upMu    sync.Mutex
 	duties  duties
 	upTimer Timer
-	upAt    time.Time
+	upAt    int64
 	// upRun is held by a round of upkeep, and by Close's final save.
 	upRun sync.Mutex
 

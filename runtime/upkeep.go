@@ -27,16 +27,17 @@ const (
 	dutyDeactivate
 )
 
-// duty is something to do for a cell at a time.
+// duty is something to do for a cell at a time, in Unix nanoseconds on
+// the engine's clock (a time.Time would make every duty 16 bytes larger).
 type duty struct {
-	at   time.Time
+	at   int64
 	c    *cell
 	kind dutyKind
 }
 
 func (d duty) before(o duty) bool {
-	if !d.at.Equal(o.at) {
-		return d.at.Before(o.at)
+	if d.at != o.at {
+		return d.at < o.at
 	}
 	return d.kind < o.kind
 }
@@ -131,13 +132,13 @@ func (e *Engine) armUpkeepLocked() {
 	}
 	at := e.duties[0].at
 	if e.upTimer != nil {
-		if !e.upAt.After(at) {
+		if e.upAt <= at {
 			return // armed for that time or earlier
 		}
 		e.upTimer.Stop()
 	}
 	e.upAt = at
-	e.upTimer = e.clock.AfterFunc(at.Sub(e.clock.Now()), e.upkeep)
+	e.upTimer = e.clock.AfterFunc(time.Duration(at-e.clock.Now().UnixNano()), e.upkeep)
 }
 
 // stopUpkeep stops the upkeep timer for Close. The duties stay: a round
@@ -161,7 +162,7 @@ func (c *cell) snapshotAfterChange() {
 	}
 	since := c.since
 	n := c.e.clock.Now().Sub(since)/every + 1
-	c.e.addDuty(duty{at: since.Add(n * every), c: c, kind: dutySnapshot})
+	c.e.addDuty(duty{at: since.Add(n * every).UnixNano(), c: c, kind: dutySnapshot})
 }
 
 // upkeep runs the duties that are due, then arms the timer for the next.
@@ -179,7 +180,7 @@ func (e *Engine) upkeep() {
 	e.upMu.Lock()
 	e.upTimer = nil
 	var due []duty
-	for len(e.duties) > 0 && !e.duties[0].at.After(now) {
+	for len(e.duties) > 0 && e.duties[0].at <= now.UnixNano() {
 		due = append(due, e.duties.pop())
 	}
 	e.upMu.Unlock()
@@ -240,11 +241,11 @@ func (c *cell) deactivationDue(now time.Time) (insts []*instance, stop bool) {
 	}
 	switch {
 	case wait > 0: // busy, or used less than idleAfter ago
-		e.addDuty(duty{at: now.Add(wait), c: c, kind: dutyDeactivate})
+		e.addDuty(duty{at: now.Add(wait).UnixNano(), c: c, kind: dutyDeactivate})
 		return nil, false
 	case c.def.poolMin > 0: // a pool keeps poolMin instances and sheds the rest
 		c.shrinkLocked(c.def.poolMin)
-		e.addDuty(duty{at: now.Add(c.def.idleAfter), c: c, kind: dutyDeactivate})
+		e.addDuty(duty{at: now.Add(c.def.idleAfter).UnixNano(), c: c, kind: dutyDeactivate})
 		return nil, false
 	}
 	c.stop()

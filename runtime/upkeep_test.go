@@ -201,7 +201,7 @@ func TestCloseSavesEveryChangedState(t *testing.T) {
 // due at the same instant, and each cell knows where its duties are.
 func TestDutiesOrder(t *testing.T) {
 	var h duties
-	at := func(ms int) time.Time { return epoch.Add(time.Duration(ms) * time.Millisecond) }
+	at := func(ms int) int64 { return epoch.Add(time.Duration(ms) * time.Millisecond).UnixNano() }
 	cells := make([]*cell, 7)
 	for i := range cells {
 		cells[i] = &cell{}
@@ -228,7 +228,7 @@ func TestDutiesOrder(t *testing.T) {
 	var got []string
 	for len(h) > 0 {
 		d := h.pop()
-		got = append(got, fmt.Sprintf("%d/%d", d.at.Sub(epoch).Milliseconds(), d.kind))
+		got = append(got, fmt.Sprintf("%d/%d", time.Duration(d.at-epoch.UnixNano()).Milliseconds(), d.kind))
 		check()
 	}
 	if want := "[0/1 1/0 2/0 3/1 5/0 5/1]"; fmt.Sprint(got) != want {
