@@ -78,8 +78,7 @@ func (e *Engine) resolve(ctx context.Context, req *protocol.InvocationRequest) (
 	}
 	var wait *graceWait
 	for {
-		changed := e.registryChange()
-		err := e.resolveOnce(key, req)
+		changed, err := e.resolveOnce(key, req)
 		if err == nil || !isNotFound(err) {
 			return key, timeout, err
 		}
@@ -93,11 +92,12 @@ func (e *Engine) resolve(ctx context.Context, req *protocol.InvocationRequest) (
 }
 
 // resolveOnce spawns key for req's register_ref, if any, and checks that
-// key stands for an actor that accepts req's action.
-func (e *Engine) resolveOnce(key actorKey, req *protocol.InvocationRequest) error {
-	// One lock for both steps: they run on every call.
+// key stands for an actor that accepts req's action. changed is closed at
+// the next change to the registry after the check.
+func (e *Engine) resolveOnce(key actorKey, req *protocol.InvocationRequest) (changed <-chan struct{}, err error) {
+	// One lock for all the steps: they run on every call.
 	e.mu.Lock()
-	var err error
+	changed = e.regChanged
 	if ref := req.GetRegisterRef(); ref != "" {
 		err = e.spawnRefLocked(key, ref)
 	}
@@ -107,12 +107,12 @@ func (e *Engine) resolveOnce(key actorKey, req *protocol.InvocationRequest) erro
 	}
 	e.mu.Unlock()
 	if err != nil {
-		return err
+		return changed, err
 	}
 	if !d.accepts(req.GetActionName()) {
-		return unknownAction(key, d, req.GetActionName())
+		return changed, unknownAction(key, d, req.GetActionName())
 	}
-	return nil
+	return changed, nil
 }
 
 // invokeScheduled stores req for its time and answers at once
