@@ -200,15 +200,18 @@ func decodeReply(actor, action string, resp *protocol.InvocationResponse, out pr
 	if out == nil {
 		return nil
 	}
-	want := protocol.TypeURL(out.ProtoReflect().Descriptor().FullName())
-	if raw, ok := out.(*anypb.Any); ok && v.GetTypeUrl() != want {
+	name := out.ProtoReflect().Descriptor().FullName()
+	// Compared in two parts: building the URL would cost an allocation
+	// on every call.
+	match := strings.HasPrefix(v.GetTypeUrl(), protocol.TypeURLPrefix) && v.GetTypeUrl()[len(protocol.TypeURLPrefix):] == string(name)
+	if raw, ok := out.(*anypb.Any); ok && !match {
 		// An Any takes the reply undecoded, whatever its type.
 		raw.TypeUrl, raw.Value = v.GetTypeUrl(), v.GetValue()
 		return nil
 	}
-	if v.GetTypeUrl() != want {
+	if !match {
 		return &Error{Code: CodeInvalid, Actor: actor, Action: action,
-			Message: fmt.Sprintf("the reply is %s, but out is %s", v.GetTypeUrl(), want)}
+			Message: fmt.Sprintf("the reply is %s, but out is %s", v.GetTypeUrl(), protocol.TypeURL(name))}
 	}
 	if err := proto.Unmarshal(v.GetValue(), out); err != nil {
 		return &Error{Code: CodeInvalid, Actor: actor, Action: action, Message: "decoding the reply: " + err.Error(), cause: err}

@@ -61,17 +61,24 @@ func Request(t Target, payload *anypb.Any, metadata map[string]string) (*protoco
 	case t.System == "":
 		return nil, fmt.Errorf("invoking %s.%s: an invocation needs an actor system", t.Actor, t.Action)
 	}
-	req := &protocol.InvocationRequest{
-		System:      &protocol.ActorSystem{Name: t.System},
-		Actor:       &protocol.Actor{Id: &protocol.ActorId{Name: t.Actor, System: t.System}},
-		ActionName:  t.Action,
-		RegisterRef: t.Parent,
-		Metadata:    maps.Clone(metadata),
-	}
+	// The request and its parts in one allocation: every call builds one.
+	a := new(struct {
+		req   protocol.InvocationRequest
+		sys   protocol.ActorSystem
+		actor protocol.Actor
+		id    protocol.ActorId
+		value protocol.InvocationRequest_Value
+	})
+	a.sys.Name = t.System
+	a.id.Name, a.id.System = t.Actor, t.System
+	a.actor.Id = &a.id
+	req := &a.req
+	req.System, req.Actor, req.ActionName, req.RegisterRef, req.Metadata = &a.sys, &a.actor, t.Action, t.Parent, maps.Clone(metadata)
 	if payload == nil {
 		req.Payload = &protocol.InvocationRequest_Noop{Noop: &protocol.Noop{}}
 	} else {
-		req.Payload = &protocol.InvocationRequest_Value{Value: payload}
+		a.value.Value = payload
+		req.Payload = &a.value
 	}
 	return req, nil
 }

@@ -34,18 +34,26 @@ type cell struct {
 	queue []*message
 	// invocations counts the msgInvoke messages in queue, which the
 	// mailbox bound limits; the engine's own messages do not count.
-	invocations int
-	all         []*instance
-	idle        []*instance
+	invocations int32
+	// nIdle counts the idle instances, which are all[:nIdle]; the others
+	// are being served. One slice rather than two: idle actors are many.
+	nIdle int32
+	all   []*instance
 	// since is when the cell was activated.
 	since time.Time
 	// lastActive is when the mailbox last ran empty; kept only for
 	// deactivation (def.idleAfter > 0).
 	lastActive time.Time
 	stopping   bool
-	stopped    chan struct{} // closed once a stopping cell has saved its state
-	snapshot   Timer
-	deactivate Timer
+	// stopped is made when the cell starts stopping, and closed once its
+	// state is saved; an active cell, the common case, needs none.
+	stopped chan struct{}
+	// snapPending: a snapshot duty is scheduled (see upkeep.go); set when
+	// the state changes, cleared when the snapshot runs.
+	snapPending atomic.Bool
+	// dutyAt is where the cell's duties are in the engine's heap, plus
+	// one (0: none), by kind; under the engine's upMu.
+	dutyAt [2]int32
 }
 
 type msgKind uint8
@@ -101,6 +109,20 @@ type message struct {
 	revision int64
 	// restore is what a msgRestore asks for.
 	restore *restoreSpec
+	// direct: a sync invocation whose caller runs it itself, on its own
+	// goroutine, when the actor is idle (see cell.serveDirect); it then
+	// never enters the mailbox, and done is made only if it must wait.
+	direct bool
+	// turn, set by enqueue for a direct message, is the instance the
+	// caller was given the actor's turn with; nil when it was queued.
+	turn *instance
+	// host is the room for the host invocation of a msgInvoke, allocated
+	// with the message rather than piece by piece (see hostInvocation).
+	host struct {
+		inv   protocol.ActorInvocation
+		ctx   protocol.Context
+		value protocol.ActorInvocation_Value
+	}
 }
 
 type result struct {
@@ -111,8 +133,8 @@ type result struct {
 }
 
 func (m *message) finish(r result) {
+	m.res = r // read by a direct caller once handle returns
 	if m.done != nil {
-		m.res = r
 		close(m.done)
 	}
 	if m.after != nil {
@@ -161,7 +183,10 @@ func (e *Engine) deliver(key actorKey, m *message) error {
 		e.wg.Done()
 		// The actor is deactivating: wait until its state is saved, so
 		// the next activation loads it, then activate again.
-		<-c.stopped
+		c.mu.Lock()
+		stopped := c.stopped
+		c.mu.Unlock()
+		<-stopped
 	}
 }
 
@@ -178,18 +203,12 @@ func (e *Engine) newCellLocked(key actorKey, t target) *cell {
 		instance:   t.instance,
 		since:      now,
 		lastActive: now,
-		stopped:    make(chan struct{}),
 	}
 	e.subscribeLocked(key, t.id, d)
 	e.startTimersLocked(key, t.id, d)
-	c.mu.Lock()
-	if d.stateful && d.snapshotEvery > 0 {
-		c.snapshot = e.clock.AfterFunc(d.snapshotEvery, c.snapshotTick)
-	}
 	if d.idleAfter > 0 {
-		c.deactivate = e.clock.AfterFunc(d.idleAfter, c.deactivateTick)
+		e.addDuty(duty{at: now.Add(d.idleAfter).UnixNano(), c: c, kind: dutyDeactivate})
 	}
-	c.mu.Unlock()
 	return c
 }
 
@@ -210,7 +229,7 @@ func (c *cell) enqueue(m *message) enqueueResult {
 		return cellStopping
 	}
 	if m.kind == msgInvoke {
-		if c.e.maxMailbox > 0 && c.invocations >= c.e.maxMailbox {
+		if c.e.maxMailbox > 0 && int(c.invocations) >= c.e.maxMailbox {
 			return mailboxFull
 		}
 		c.invocations++
@@ -218,21 +237,60 @@ func (c *cell) enqueue(m *message) enqueueResult {
 	if c.e.obs.Invoked != nil {
 		m.enq = monoNow()
 	}
+	if m.direct {
+		// The caller takes the actor's turn itself when nothing is
+		// queued and an instance is free: no worker, no hand-off.
+		if len(c.queue) == 0 {
+			if inst := c.takeInstanceLocked(); inst != nil {
+				c.invocations--
+				m.turn = inst
+				c.e.wg.Add(1) // for the turn, as for a worker
+				return enqueued
+			}
+		}
+		m.done = make(chan struct{})
+	}
 	c.queue = append(c.queue, m)
-	var inst *instance
-	switch {
-	case len(c.idle) > 0:
-		inst = c.idle[len(c.idle)-1]
-		c.idle = c.idle[:len(c.idle)-1]
-	case len(c.all) < c.def.poolMax:
-		inst = &instance{c: c}
-		c.all = append(c.all, inst)
-	default:
+	inst := c.takeInstanceLocked()
+	if inst == nil {
 		return enqueued // every instance is busy; one of them will take m
 	}
 	c.e.wg.Add(1) // for the worker; under mu, m holds the count above zero
 	c.e.workers.run(inst)
 	return enqueued
+}
+
+// takeInstanceLocked returns an idle instance, or a new one up to the
+// pool's size, or nil when every instance is busy.
+func (c *cell) takeInstanceLocked() *instance {
+	var inst *instance
+	switch {
+	case c.nIdle > 0:
+		c.nIdle--
+		inst = c.all[c.nIdle] // now the first of the busy ones
+	case len(c.all) < c.def.poolMax:
+		inst = &instance{c: c}
+		c.all = append(c.all, inst)
+	}
+	return inst
+}
+
+// serveDirect handles m, a direct message, with inst, the turn its caller
+// was given, on the caller's goroutine. Messages queued meanwhile go to a
+// worker with the instance, so the caller leaves at once, and the mailbox
+// keeps its order: m was first in it.
+func (c *cell) serveDirect(inst *instance, m *message) {
+	inst.handle(m)
+	c.e.wg.Done() // for m
+	c.mu.Lock()
+	if len(c.queue) == 0 {
+		c.parkLocked(inst)
+		c.mu.Unlock()
+		c.e.wg.Done() // for the turn
+		return
+	}
+	c.mu.Unlock()
+	c.e.workers.run(inst) // the worker inherits the turn's count
 }
 
 // work serves the mailbox with inst until it is empty.
@@ -241,10 +299,7 @@ func (c *cell) work(inst *instance) {
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 {
-			c.idle = append(c.idle, inst)
-			if c.def.idleAfter > 0 {
-				c.lastActive = c.e.clock.Now()
-			}
+			c.parkLocked(inst)
 			c.mu.Unlock()
 			return
 		}
@@ -266,77 +321,6 @@ func (c *cell) work(inst *instance) {
 	}
 }
 
-// snapshotTick saves the state if it changed, every snapshot_strategy
-// timeout.
-func (c *cell) snapshotTick() {
-	if !c.e.enter() {
-		return
-	}
-	defer c.e.wg.Done()
-	c.mu.Lock()
-	if c.stopping || c.e.closed.Load() {
-		c.mu.Unlock()
-		return
-	}
-	c.snapshot = c.e.clock.AfterFunc(c.def.snapshotEvery, c.snapshotTick)
-	insts := append([]*instance(nil), c.all...)
-	c.mu.Unlock()
-	for _, inst := range insts {
-		if err := inst.persist(c.e.base, SavedBySnapshot); err != nil {
-			c.e.log.Error("snapshot failed", zap.Stringer("actor", c.key), zap.Error(err))
-		}
-	}
-}
-
-// deactivateTick deactivates the actor once it has been idle for the
-// deactivation timeout. Unlike the real proxy's fixed-interval check, every
-// message pushes deactivation back.
-func (c *cell) deactivateTick() {
-	e := c.e
-	if !e.enter() {
-		return
-	}
-	defer e.wg.Done()
-	now := e.clock.Now()
-	c.mu.Lock()
-	if c.stopping || e.closed.Load() {
-		c.mu.Unlock()
-		return
-	}
-	wait := c.def.idleAfter
-	if c.idleLocked() {
-		wait -= now.Sub(c.lastActive)
-	}
-	switch {
-	case wait > 0: // busy, or used less than idleAfter ago
-		c.deactivate = e.clock.AfterFunc(wait, c.deactivateTick)
-		c.mu.Unlock()
-		return
-	case c.def.poolMin > 0: // a pool keeps poolMin instances and sheds the rest
-		c.shrinkLocked(c.def.poolMin)
-		c.deactivate = e.clock.AfterFunc(c.def.idleAfter, c.deactivateTick)
-		c.mu.Unlock()
-		return
-	}
-	c.stopping = true
-	if c.snapshot != nil {
-		c.snapshot.Stop()
-	}
-	insts := c.all
-	c.mu.Unlock()
-
-	c.save(e.base, insts)
-	e.mu.Lock()
-	if e.cells[c.key] == c {
-		delete(e.cells, c.key)
-		e.deactivatedLocked(c.key, c.instance)
-	}
-	e.mu.Unlock()
-	close(c.stopped)
-	e.log.Debug("actor deactivated", zap.Stringer("actor", c.key))
-	c.deactivated(false)
-}
-
 // deactivated reports the deactivation of the cell to the Observer.
 func (c *cell) deactivated(closing bool) {
 	if c.e.obs.Deactivated != nil {
@@ -344,50 +328,49 @@ func (c *cell) deactivated(closing bool) {
 	}
 }
 
+// parkLocked makes inst, which served the mailbox until it ran empty, idle.
+func (c *cell) parkLocked(inst *instance) {
+	for j := int(c.nIdle); j < len(c.all); j++ {
+		if c.all[j] == inst {
+			c.all[j], c.all[c.nIdle] = c.all[c.nIdle], c.all[j]
+			c.nIdle++
+			break
+		}
+	}
+	if c.def.idleAfter > 0 {
+		c.lastActive = c.e.clock.Now()
+	}
+}
+
 // idleLocked reports whether no message is queued or being handled.
 func (c *cell) idleLocked() bool {
-	return len(c.queue) == 0 && len(c.idle) == len(c.all)
+	return len(c.queue) == 0 && int(c.nIdle) == len(c.all)
 }
 
 // shrinkLocked drops idle instances until at most keep remain. Only
 // stateless pools shrink, so there is nothing to save.
 func (c *cell) shrinkLocked(keep int) {
-	for len(c.all) > keep && len(c.idle) > 0 {
-		drop := c.idle[len(c.idle)-1]
-		c.idle = c.idle[:len(c.idle)-1]
-		for i, inst := range c.all {
-			if inst == drop {
-				c.all = append(c.all[:i], c.all[i+1:]...)
-				break
-			}
-		}
+	for len(c.all) > keep && c.nIdle > 0 {
+		c.all = append(c.all[:c.nIdle-1], c.all[c.nIdle:]...)
+		c.nIdle--
 	}
 }
 
-func (c *cell) stopTimers() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.snapshot != nil {
-		c.snapshot.Stop()
-	}
-	if c.deactivate != nil {
-		c.deactivate.Stop()
-	}
-}
-
-// shutdown deactivates the cell for Close. Normally the cell is idle by
-// now. If Close gave up waiting, the messages still queued fail at once,
+// shutdown deactivates the cell for Close and returns its instances to
+// save; unless ok is false (it was stopping already), the caller saves
+// them, then calls closed. Normally the cell is idle
+// by now. If Close gave up waiting, the messages still queued fail at once,
 // rather than reach the host after Close or keep their callers waiting, and
 // busy instances are not saved: their state is in flux.
-func (c *cell) shutdown(ctx context.Context) {
+func (c *cell) shutdown() (insts []*instance, ok bool) {
 	c.mu.Lock()
 	if c.stopping {
 		c.mu.Unlock()
-		return
+		return nil, false
 	}
-	c.stopping = true
-	insts := append([]*instance(nil), c.idle...)
-	busy := len(c.all) > len(c.idle)
+	c.stop()
+	insts = append(insts, c.all[:c.nIdle]...)
+	busy := len(c.all) > int(c.nIdle)
 	queued := c.queue
 	c.queue, c.invocations = nil, 0
 	c.mu.Unlock()
@@ -402,15 +385,17 @@ func (c *cell) shutdown(ctx context.Context) {
 	if busy {
 		c.e.log.Error("actor still busy at close; its state is not saved", zap.Stringer("actor", c.key))
 	}
-	c.save(ctx, insts)
-	close(c.stopped)
-	c.deactivated(true)
+	return insts, true
 }
 
-func (c *cell) save(ctx context.Context, insts []*instance) {
-	for _, inst := range insts {
-		if err := inst.persist(ctx, SavedByDeactivation); err != nil {
-			c.e.log.Error("saving state at deactivation failed", zap.Stringer("actor", c.key), zap.Error(err))
-		}
-	}
+// stop marks the cell as stopping; c.mu is held.
+func (c *cell) stop() {
+	c.stopping = true
+	c.stopped = make(chan struct{})
+}
+
+// closed ends a shutdown once the cell's state is saved.
+func (c *cell) closed() {
+	close(c.stopped)
+	c.deactivated(true)
 }

@@ -30,6 +30,20 @@
 // given, for tests and tools. None of these has a route in the real
 // proxy's HTTP API.
 //
+// # Snapshots, deactivation and sync calls
+//
+// Snapshots and deactivations of every active actor run from one timer on
+// the engine's Clock, armed for the earliest duty due (upkeep.go): an
+// actor has a snapshot duty only once its state changed since the last
+// snapshot, so idle actors cost no CPU and an unchanged state is never
+// saved again. The saves of one round, and of Close, go to the store in one
+// write when it is the memory or the disk store (state.SaveAll).
+//
+// A sync call whose context cannot end runs on its caller's goroutine when
+// the actor is idle, taking the actor's turn as a worker would; messages
+// queued meanwhile go to a worker. Other calls are served by the workers,
+// so that a caller whose context ends can leave at once.
+//
 // # Observing
 //
 // Options.Observer receives an event for every invocation (where it came

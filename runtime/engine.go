@@ -77,9 +77,10 @@ type Engine struct {
 	cancel context.CancelFunc
 
 	// closed is set, under mu, when Close begins. Work starting from
-	// nothing checks it and adds to wg under mu (see enter), so that no Add
-	// races with Close's Wait; code holding a cell's lock, which must not
-	// take mu (mu is always taken first), reads it without.
+	// nothing adds to wg, then checks it (see enter), so that Close either
+	// waits for the work or the work does not start; code holding a
+	// cell's lock, which must not take mu (mu is always taken first),
+	// reads it without.
 	closed atomic.Bool
 	// wg counts in-flight work: API calls, queued messages, workers and
 	// background goroutines.
@@ -105,11 +106,24 @@ type Engine struct {
 	timers     map[actorKey][]*fixedTimer
 	scheduled  map[string]*scheduledEntry
 	tagsWiped  map[actorKey]struct{} // actors already warned about a tag wipe
+	// cellsPeak and instancesPeak track the most entries those maps held
+	// since they were made, to shrink them (see shrinkMapsLocked).
+	cellsPeak, instancesPeak int
 	// registryGen counts the changes to defs by Register and Spawn.
 	registryGen uint64
 	// sweepTimer, when armed, forgets inactive instances at sweepAt.
 	sweepTimer Timer
 	sweepAt    time.Time
+
+	// The upkeep of active actors (upkeep.go): their snapshot and
+	// deactivation duties, and the one timer armed for the earliest, at
+	// upAt. upMu is taken after mu and after a cell's mu, never before.
+	upMu    sync.Mutex
+	duties  duties
+	upTimer Timer
+	upAt    int64
+	// upRun is held by a round of upkeep, and by Close's final save.
+	upRun sync.Mutex
 
 	closeOnce sync.Once
 	closeDone chan struct{}
@@ -227,9 +241,7 @@ func (e *Engine) close(ctx context.Context) error {
 		cells = append(cells, c)
 	}
 	e.mu.Unlock()
-	for _, c := range cells {
-		c.stopTimers()
-	}
+	e.stopUpkeep()
 
 	var err error
 	idle := make(chan struct{})
@@ -253,8 +265,24 @@ func (e *Engine) close(ctx context.Context) error {
 		delete(e.cells, k)
 	}
 	e.mu.Unlock()
+	// Every actor's state in as few store writes as the store allows.
+	var saves []pendingSave
+	shut := cells[:0]
 	for _, c := range cells {
-		c.shutdown(saveCtx)
+		insts, ok := c.shutdown()
+		if !ok {
+			continue
+		}
+		shut = append(shut, c)
+		for _, inst := range insts {
+			saves = append(saves, pendingSave{inst: inst, cause: SavedByDeactivation})
+		}
+	}
+	e.upRun.Lock()
+	e.saveAll(saveCtx, saves)
+	e.upRun.Unlock()
+	for _, c := range shut {
+		c.closed()
 	}
 	e.cancel()
 	e.workers.stop()
@@ -267,14 +295,15 @@ func (e *Engine) close(ctx context.Context) error {
 }
 
 // enter counts the start of a unit of work, or reports false once Close has
-// begun.
+// begun. It takes no lock: the count goes up before closed is read, and
+// Close sets closed before it waits for the count, so either Close waits
+// for this work or this work sees closed and takes its count back.
 func (e *Engine) enter() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.wg.Add(1)
 	if e.closed.Load() {
+		e.wg.Done()
 		return false
 	}
-	e.wg.Add(1)
 	return true
 }
 

@@ -150,7 +150,13 @@ func (i *instance) activate() {
 	i.state, i.tags, i.revision = l.state, l.tags, l.revision
 	i.saved, i.hasSaved, i.loadFailed = l.saved, l.hasSaved, l.loadFailed
 	i.active = true
+	unsaved := i.unsavedLocked()
 	i.mu.Unlock()
+	if unsaved {
+		// The registration's state, or a revision restored, is saved by
+		// the next snapshot, as a change would be.
+		i.c.snapshotAfterChange()
+	}
 	i.runInit(l.state, l.tags)
 	if i.c.e.obs.Activated != nil && i.c.announced.CompareAndSwap(false, true) {
 		i.c.e.obs.Activated(Activation{Actor: refOf(i.c.id), At: i.c.e.clock.Now(), Revision: l.revision})
@@ -285,7 +291,7 @@ func (i *instance) invoke(m *message, req *protocol.InvocationRequest, stage *at
 		m.revision = i.revision
 		i.mu.Unlock()
 	}
-	resp, err := i.c.e.host.Call((*invocationContext)(m), i.hostInvocation(req))
+	resp, err := i.c.e.host.Call((*invocationContext)(m), i.hostInvocation(m, req))
 	if cerr := ctx.Err(); cerr != nil || !stage.CompareAndSwap(stageRunning, stageCommitted) {
 		// The time ran out during the host call: whatever it answered,
 		// nothing is applied, as the caller has been or will be told.
@@ -348,25 +354,20 @@ func (i *instance) getReply(req *protocol.InvocationRequest) *protocol.ActorInvo
 	}
 }
 
-// hostInvocation is what the host receives for req: the payload as given,
-// the caller, the metadata, and the instance's state and tags.
-func (i *instance) hostInvocation(req *protocol.InvocationRequest) *protocol.ActorInvocation {
+// hostInvocation is what the host receives for req, the request of m: the
+// payload as given, the caller, the metadata, and the instance's state and
+// tags. It is built in m's own room for it (message.host), so a call
+// costs no allocation of its own here.
+func (i *instance) hostInvocation(m *message, req *protocol.InvocationRequest) *protocol.ActorInvocation {
 	self := i.c.id
-	inv := &protocol.ActorInvocation{
-		Actor:      self,
-		ActionName: req.GetActionName(),
-		Caller:     req.GetCaller(),
-		CurrentContext: &protocol.Context{
-			State:    i.state,
-			Metadata: req.GetMetadata(),
-			Tags:     i.tags,
-			Caller:   req.GetCaller(),
-			Self:     self,
-		},
-	}
+	h := &m.host
+	h.ctx.State, h.ctx.Metadata, h.ctx.Tags, h.ctx.Caller, h.ctx.Self = i.state, req.GetMetadata(), i.tags, req.GetCaller(), self
+	inv := &h.inv
+	inv.Actor, inv.ActionName, inv.Caller, inv.CurrentContext = self, req.GetActionName(), req.GetCaller(), &h.ctx
 	switch p := req.GetPayload().(type) {
 	case *protocol.InvocationRequest_Value:
-		inv.Payload = &protocol.ActorInvocation_Value{Value: p.Value}
+		h.value.Value = p.Value
+		inv.Payload = &h.value
 	case *protocol.InvocationRequest_Noop:
 		inv.Payload = &protocol.ActorInvocation_Noop{Noop: p.Noop}
 	}
@@ -396,6 +397,7 @@ func (i *instance) apply(uc *protocol.Context) {
 	wiped := len(uc.GetTags()) == 0 && len(i.tags) > 0
 	i.tags = uc.GetTags()
 	i.mu.Unlock()
+	i.c.snapshotAfterChange()
 	if wiped {
 		i.c.e.warnTagsWiped(i.c.key)
 	}
@@ -417,32 +419,48 @@ func (e *Engine) warnTagsWiped(key actorKey) {
 // persist saves the state as a new revision if it changed since the last
 // save. Stateless actors and a nil state are never saved.
 func (i *instance) persist(ctx context.Context, cause SaveCause) error {
+	rec, ok, err := i.beginSave()
+	if !ok {
+		return err
+	}
+	start := time.Now()
+	err = i.c.e.store.Save(ctx, i.storeKey(), rec)
+	return i.endSave(rec, cause, err, time.Since(start))
+}
+
+// beginSave returns the record to save when the state changed since the
+// last save, with ok true and the instance's save lock held until
+// endSave. Otherwise ok is false, nothing is held, and err says why a
+// changed state cannot be saved.
+func (i *instance) beginSave() (rec state.Record, ok bool, err error) {
 	if !i.c.def.stateful {
-		return nil
+		return rec, false, nil
 	}
 	i.saveMu.Lock()
-	defer i.saveMu.Unlock()
 	i.mu.Lock()
 	st, tags, rev := i.state, i.tags, i.revision
 	unchanged := !i.active || st == nil || (i.hasSaved && i.saved.equal(st, tags))
 	loadFailed := i.loadFailed
 	i.mu.Unlock()
 	if unchanged {
-		return nil
+		i.saveMu.Unlock()
+		return rec, false, nil
 	}
 	if loadFailed {
-		return errors.New("not saved: the stored state could not be loaded at activation, and saving could overwrite it")
+		i.saveMu.Unlock()
+		return rec, false, errors.New("not saved: the stored state could not be loaded at activation, and saving could overwrite it")
 	}
+	return state.Record{Revision: rev + 1, TypeURL: st.GetTypeUrl(), Data: st.GetValue(), Tags: tags, SavedAt: i.c.e.clock.Now()}, true, nil
+}
+
+// endSave records the outcome of writing rec, begun by beginSave, and
+// releases the save lock.
+func (i *instance) endSave(rec state.Record, cause SaveCause, err error, took time.Duration) error {
+	defer i.saveMu.Unlock()
 	e := i.c.e
-	rec := state.Record{Revision: rev + 1, TypeURL: st.GetTypeUrl(), Data: st.GetValue(), Tags: tags, SavedAt: e.clock.Now()}
-	var start time.Time
-	if e.obs.Saved != nil {
-		start = time.Now()
-	}
-	err := e.store.Save(ctx, i.storeKey(), rec)
 	if e.obs.Saved != nil {
 		e.obs.Saved(Save{Actor: refOf(i.c.id), Revision: rec.Revision, Cause: cause, Size: len(rec.Data), At: rec.SavedAt,
-			Took: time.Since(start), Err: err})
+			Took: took, Err: err})
 	}
 	if err != nil {
 		return fmt.Errorf("saving revision %d: %w", rec.Revision, err)

@@ -78,6 +78,7 @@ func (e *Engine) sweep() {
 	}
 	if dropped > 0 {
 		e.log.Debug("inactive instances forgotten", zap.Int("count", dropped))
+		e.shrinkMapsLocked()
 	}
 	if !next.IsZero() {
 		e.sweepAt = next

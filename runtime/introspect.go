@@ -166,7 +166,7 @@ func (e *Engine) Activations() []ActivationInfo {
 			Actor:     refOf(c.id),
 			Since:     c.since,
 			Mailbox:   len(c.queue),
-			Busy:      len(c.all) - len(c.idle),
+			Busy:      len(c.all) - int(c.nIdle),
 			Instances: len(c.all),
 		}
 		if c.def.idleAfter > 0 {

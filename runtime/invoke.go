@@ -78,8 +78,7 @@ func (e *Engine) resolve(ctx context.Context, req *protocol.InvocationRequest) (
 	}
 	var wait *graceWait
 	for {
-		changed := e.registryChange()
-		final, err := e.resolveOnce(key, req)
+		changed, final, err := e.resolveOnce(key, req)
 		if err == nil || final || !isNotFound(err) {
 			return key, timeout, err
 		}
@@ -93,28 +92,34 @@ func (e *Engine) resolve(ctx context.Context, req *protocol.InvocationRequest) (
 }
 
 // resolveOnce spawns key for req's register_ref, if any, and checks that
-// key stands for an actor that accepts req's action. final says that an
+// key stands for an actor that accepts req's action. changed is closed at
+// the next change to the registry after the check; final says that an
 // error will not go away when the registry changes.
-func (e *Engine) resolveOnce(key actorKey, req *protocol.InvocationRequest) (final bool, err error) {
+func (e *Engine) resolveOnce(key actorKey, req *protocol.InvocationRequest) (changed <-chan struct{}, final bool, err error) {
+	// One lock for all the steps: they run on every call.
+	e.mu.Lock()
+	changed = e.regChanged
 	if ref := req.GetRegisterRef(); ref != "" {
-		if err := e.spawnRef(key, ref); err != nil {
-			return false, err
-		}
+		err = e.spawnRefLocked(key, ref)
 	}
-	d, err := e.definition(key)
+	var d *definition
+	if err == nil {
+		d, err = e.definitionLocked(key)
+	}
+	e.mu.Unlock()
 	if err != nil {
-		return false, err
+		return changed, false, err
 	}
 	if d.key == key && d.actor.GetSettings().GetKind() == protocol.Kind_UNNAMED {
 		// The template itself: activating it would make a named actor of
 		// it, with a state of its own that no instance ever sees.
-		return true, notFoundf("actor %q is unnamed: call an instance with spawn.Instance(\"id\") (in the protocol, an invocation of the instance's name with register_ref %q)",
+		return changed, true, notFoundf("actor %q is unnamed: call an instance with spawn.Instance(\"id\") (in the protocol, an invocation of the instance's name with register_ref %q)",
 			key.name, key.name)
 	}
 	if !d.accepts(req.GetActionName()) {
-		return false, unknownAction(key, d, req.GetActionName())
+		return changed, false, unknownAction(key, d, req.GetActionName())
 	}
-	return false, nil
+	return changed, false, nil
 }
 
 // invokeScheduled stores req for its time and answers at once
@@ -221,11 +226,26 @@ func (e *Engine) invokeSync(ctx context.Context, key actorKey, req *protocol.Inv
 }
 
 // await queues req on the actor and waits for the host's reply.
+//
+// A caller whose context can never end runs the call itself when the
+// actor is idle: nothing could make it stop waiting, so running it here
+// rather than on a worker changes nothing but the cost of two goroutine
+// hand-offs. A caller that may stop waiting always leaves the call to a
+// worker, so that it can walk away on time.
 func (e *Engine) await(ctx context.Context, key actorKey, req *protocol.InvocationRequest, c call) (result, error) {
-	m := &message{kind: msgInvoke, origin: c.origin, ctx: ctx, req: req, done: make(chan struct{})}
+	m := &message{kind: msgInvoke, origin: c.origin, ctx: ctx, req: req}
+	if ctx.Done() == nil {
+		m.direct = true
+	} else {
+		m.done = make(chan struct{})
+	}
 	if err := e.deliver(key, m); err != nil {
 		e.refused(req, c, err)
 		return result{}, err
+	}
+	if m.turn != nil {
+		m.turn.c.serveDirect(m.turn, m)
+		return m.res, m.res.err
 	}
 	select {
 	case <-m.done:
@@ -281,11 +301,20 @@ func partial(req, next *protocol.InvocationRequest, err error) error {
 }
 
 // replyResponse answers req with the payload of resp, the host's reply.
+// The answer, its status and its payload are one allocation.
 func replyResponse(req *protocol.InvocationRequest, resp *protocol.ActorInvocationResponse) *protocol.InvocationResponse {
-	out := okResponse(req)
+	a := new(struct {
+		out    protocol.InvocationResponse
+		status protocol.RequestStatus
+		value  protocol.InvocationResponse_Value
+	})
+	out := &a.out
+	a.status.Status = protocol.Status_OK
+	out.Status, out.System, out.Actor = &a.status, req.GetSystem(), req.GetActor()
 	switch p := resp.GetPayload().(type) {
 	case *protocol.ActorInvocationResponse_Value:
-		out.Payload = &protocol.InvocationResponse_Value{Value: p.Value}
+		a.value.Value = p.Value
+		out.Payload = &a.value
 	case *protocol.ActorInvocationResponse_Noop:
 		out.Payload = &protocol.InvocationResponse_Noop{Noop: p.Noop}
 	}
@@ -302,6 +331,9 @@ func okResponse(req *protocol.InvocationRequest) *protocol.InvocationResponse {
 // its pipe or forward asks for, or nil.
 func (e *Engine) startWorkflow(req *protocol.InvocationRequest, r result) *protocol.InvocationRequest {
 	wf := r.resp.GetWorkflow()
+	if wf == nil {
+		return nil // the common case: nothing to start, nothing to allocate
+	}
 	e.sideEffects(req, wf.GetEffects())
 	e.broadcast(r.self, wf.GetBroadcast())
 	return effects.Next(req, r.self, r.resp)

@@ -533,6 +533,13 @@ func (e *Engine) spawnRef(key actorKey, parent string) error {
 }
 
 func (e *Engine) spawnRefLocked(key actorKey, parent string) error {
+	if s := e.instances[key]; s != nil && s.parent == parent && e.defs[key] == nil {
+		// Already spawned from parent: only the template needs checking,
+		// as templateLocked would, without building an id for it.
+		if tmpl := e.defs[actorKey{name: parent, system: key.system}]; tmpl != nil && tmpl.spawnable() == "" {
+			return nil
+		}
+	}
 	id := &protocol.ActorId{Name: key.name, System: key.system, Parent: parent}
 	tmpl, err := e.templateLocked(id)
 	if err != nil {
@@ -582,7 +589,21 @@ func (e *Engine) lookupLocked(key actorKey) (target, error) {
 // definition returns the definition that key is activated with.
 func (e *Engine) definition(key actorKey) (*definition, error) {
 	e.mu.Lock()
-	t, err := e.lookupLocked(key)
-	e.mu.Unlock()
+	defer e.mu.Unlock()
+	return e.definitionLocked(key)
+}
+
+// definitionLocked is definition with e.mu held. For an instance it is
+// lookupLocked without the id, which it would allocate on every call.
+func (e *Engine) definitionLocked(key actorKey) (*definition, error) {
+	if d := e.defs[key]; d != nil {
+		return d, nil
+	}
+	if s := e.instances[key]; s != nil {
+		if tmpl := e.defs[actorKey{name: s.parent, system: key.system}]; tmpl != nil && tmpl.spawnable() == "" {
+			return tmpl, nil
+		}
+	}
+	t, err := e.lookupLocked(key) // the errors, as lookupLocked words them
 	return t.def, err
 }

@@ -333,11 +333,54 @@ func (d *Disk) load(ctx context.Context, key Key, rev *int64) (Record, error) {
 	return rec, nil
 }
 
+var _ BatchSaver = (*Disk)(nil)
+
 // Save implements Store.
 func (d *Disk) Save(ctx context.Context, key Key, rec Record) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	w := d.prepareWrite(key, rec)
+	if err := d.db.Update(w.put(d)); err != nil {
+		return d.fail("save "+key.String(), err)
+	}
+	return nil
+}
+
+// SaveBatch implements BatchSaver: one bbolt transaction, so one sync to
+// disk, for the whole batch.
+func (d *Disk) SaveBatch(ctx context.Context, batch []Entry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	writes := make([]recordWrite, len(batch))
+	for i, en := range batch {
+		writes[i] = d.prepareWrite(en.Key, en.Record)
+	}
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		for _, w := range writes {
+			if err := w.put(d)(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return d.fail(fmt.Sprintf("save %d records", len(batch)), err)
+	}
+	return nil
+}
+
+// recordWrite is one record, encoded (and sealed) outside the transaction.
+type recordWrite struct {
+	actor, revKey, value, latest []byte
+	revision                     int64
+}
+
+func (d *Disk) prepareWrite(key Key, rec Record) recordWrite {
 	actor := actorKey(key)
 	revKey := revisionKey(actor, rec.Revision)
 	rec.SavedAt = savedAt(rec.SavedAt)
@@ -346,22 +389,22 @@ func (d *Disk) Save(ctx context.Context, key Key, rec Record) error {
 		// copied to another actor or revision does not decrypt.
 		rec.Data = seal(d.aead, rec.Data, revKey)
 	}
-	value := encodeRecord(rec, d.aead != nil)
-	latest := appendRevision(nil, rec.Revision)
-	err := d.db.Update(func(tx *bolt.Tx) error {
+	return recordWrite{actor: actor, revKey: revKey, value: encodeRecord(rec, d.aead != nil),
+		latest: appendRevision(nil, rec.Revision), revision: rec.Revision}
+}
+
+// put returns the transaction step that writes w.
+func (w recordWrite) put(d *Disk) func(tx *bolt.Tx) error {
+	return func(tx *bolt.Tx) error {
 		revs := tx.Bucket(bucketRevisions)
-		if err := revs.Put(revKey, value); err != nil {
+		if err := revs.Put(w.revKey, w.value); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketLatest).Put(actor, latest); err != nil {
+		if err := tx.Bucket(bucketLatest).Put(w.actor, w.latest); err != nil {
 			return err
 		}
-		return d.prune(revs, actor, rec.Revision)
-	})
-	if err != nil {
-		return d.fail("save "+key.String(), err)
+		return d.prune(revs, w.actor, w.revision)
 	}
-	return nil
 }
 
 // Revisions implements Store. It reads no state: only each revision's

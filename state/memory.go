@@ -75,15 +75,25 @@ func (m *Memory) load(ctx context.Context, key Key, pick func(*memActor) (Record
 	return cloneRecord(rec), nil
 }
 
+var _ BatchSaver = (*Memory)(nil)
+
 // Save implements Store.
 func (m *Memory) Save(ctx context.Context, key Key, rec Record) error {
+	return m.SaveBatch(ctx, []Entry{{Key: key, Record: rec}})
+}
+
+// SaveBatch implements BatchSaver: every record is stored under one lock.
+func (m *Memory) SaveBatch(ctx context.Context, batch []Entry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	rec = cloneRecord(rec)
-	// Round(0) drops the monotonic reading, which the disk store cannot keep
-	// either.
-	rec.SavedAt = savedAt(rec.SavedAt).Round(0)
+	recs := make([]Record, len(batch))
+	for i, en := range batch {
+		recs[i] = cloneRecord(en.Record)
+		// Round(0) drops the monotonic reading, which the disk store
+		// cannot keep either.
+		recs[i].SavedAt = savedAt(recs[i].SavedAt).Round(0)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -92,6 +102,14 @@ func (m *Memory) Save(ctx context.Context, key Key, rec Record) error {
 	if m.actors == nil {
 		m.actors = make(map[Key]*memActor)
 	}
+	for i, en := range batch {
+		m.saveLocked(en.Key, recs[i])
+	}
+	return nil
+}
+
+// saveLocked stores rec, a private copy, as the latest record of key.
+func (m *Memory) saveLocked(key Key, rec Record) {
 	a, ok := m.actors[key]
 	if !ok {
 		a = &memActor{revs: make(map[int64]Record)}
@@ -109,7 +127,6 @@ func (m *Memory) Save(ctx context.Context, key Key, rec Record) error {
 			}
 		}
 	}
-	return nil
 }
 
 // Revisions implements Store.

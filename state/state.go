@@ -101,3 +101,47 @@ type Store interface {
 	// Close releases the store. Calls after Close return an error.
 	Close() error
 }
+
+// Entry is one record to save, with the key it is saved under.
+type Entry struct {
+	Key    Key
+	Record Record
+}
+
+// BatchSaver is implemented by stores that can save several records in one
+// write: the runtime's periodic snapshots and its shutdown save every dirty
+// actor at once, and one durable write costs far less than one per actor.
+type BatchSaver interface {
+	// SaveBatch saves every entry as Save would, all or none: when it
+	// returns nil every record is durable, and when it fails none was
+	// saved. Entries are saved in order, so a later entry of a key is
+	// its latest record.
+	SaveBatch(ctx context.Context, batch []Entry) error
+}
+
+// Batches reports whether SaveAll saves a batch in store in one write:
+// only a *Memory or a *Disk is asked for a batch. A store that wraps one of
+// them by embedding it, and overrides Save, also has their SaveBatch, and
+// must still see every save go through its own Save.
+func Batches(store Store) bool {
+	switch store.(type) {
+	case *Memory, *Disk:
+		return true
+	}
+	return false
+}
+
+// SaveAll saves batch in store: in one write, all or none, when Batches
+// reports true, otherwise with one Save per entry, stopping at the first
+// failure.
+func SaveAll(ctx context.Context, store Store, batch []Entry) error {
+	if Batches(store) {
+		return store.(BatchSaver).SaveBatch(ctx, batch)
+	}
+	for _, en := range batch {
+		if err := store.Save(ctx, en.Key, en.Record); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -16,6 +16,26 @@ import (
 // testKey is a fixed AES-256 key for tests.
 var testKey = bytes.Repeat([]byte{0x42}, 32)
 
+// A wrapper that embeds a *Memory, whose SaveBatch it inherits, still
+// sees every save of SaveAll go through its own Save.
+func TestSaveAllEmbeddedMemory(t *testing.T) {
+	w := &embeddingMemory{Memory: NewMemory()}
+	batch := []Entry{{Key: Key{System: "s", Name: "a"}, Record: Record{Revision: 1}}, {Key: Key{System: "s", Name: "b"}, Record: Record{Revision: 1}}}
+	if err := SaveAll(t.Context(), w, batch); err != nil || w.n != 2 {
+		t.Errorf("SaveAll through a wrapper: %v, %d saves; want 2", err, w.n)
+	}
+}
+
+type embeddingMemory struct {
+	*Memory
+	n int
+}
+
+func (m *embeddingMemory) Save(ctx context.Context, key Key, rec Record) error {
+	m.n++
+	return m.Memory.Save(ctx, key, rec)
+}
+
 func TestMemory(t *testing.T) {
 	testStore(t, func(t *testing.T) Store { return NewMemory() })
 }
@@ -47,6 +67,65 @@ func openDisk(t testing.TB, dir string, opts ...Option) *Disk {
 // empty store for each subtest.
 func testStore(t *testing.T, open func(t *testing.T) Store) {
 	actor := Key{System: "sys", Name: "joe"}
+
+	t.Run("SaveBatch", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		b, ok := s.(BatchSaver)
+		if !ok {
+			t.Fatalf("%T is not a BatchSaver", s)
+		}
+		other := Key{System: "sys", Name: "bob", Parent: "tmpl"}
+		mustSave(t, s, actor, Record{Revision: 1, Data: []byte("old")})
+		batch := []Entry{
+			{Key: actor, Record: Record{Revision: 2, TypeURL: "t", Data: []byte("joe2"), Tags: map[string]string{"k": "v"}}},
+			{Key: other, Record: Record{Revision: 1, TypeURL: "t", Data: []byte("bob1")}},
+			{Key: other, Record: Record{Revision: 2, TypeURL: "t", Data: []byte("bob2")}},
+		}
+		if err := b.SaveBatch(ctx, batch); err != nil {
+			t.Fatalf("SaveBatch: %v", err)
+		}
+		batch[0].Record.Data[0] = 'X' // the store keeps its own copy
+		for _, want := range []struct {
+			key  Key
+			rev  int64
+			data string
+		}{{actor, 2, "joe2"}, {other, 2, "bob2"}} {
+			rec, err := s.Load(ctx, want.key)
+			if err != nil || rec.Revision != want.rev || string(rec.Data) != want.data {
+				t.Errorf("Load(%v) = %v, %v; want revision %d holding %q", want.key, rec, err, want.rev, want.data)
+			}
+		}
+		if rec, err := s.Load(ctx, actor); err != nil || rec.Tags["k"] != "v" || rec.SavedAt.IsZero() {
+			t.Errorf("Load(%v) = %+v, %v; want its tags and a save time", actor, rec, err)
+		}
+		if revs, err := s.Revisions(ctx, other); err != nil || len(revs) != 2 {
+			t.Errorf("Revisions(%v) = %v, %v; want both revisions of the batch", other, revs, err)
+		}
+		if err := b.SaveBatch(ctx, nil); err != nil {
+			t.Errorf("SaveBatch of nothing: %v", err)
+		}
+		if err := SaveAll(ctx, s, []Entry{{Key: actor, Record: Record{Revision: 3, Data: []byte("joe3")}}}); err != nil {
+			t.Fatalf("SaveAll: %v", err)
+		}
+		if rec, _ := s.Load(ctx, actor); rec.Revision != 3 {
+			t.Errorf("after SaveAll, latest revision = %d, want 3", rec.Revision)
+		}
+		s.Close()
+		if err := b.SaveBatch(ctx, batch); !errors.Is(err, ErrClosed) {
+			t.Errorf("SaveBatch after Close: err = %v, want ErrClosed", err)
+		}
+	})
+
+	// A store that wraps another saves through its own Save, even when
+	// the store it wraps can save batches.
+	t.Run("SaveAllWrapped", func(t *testing.T) {
+		w := &countingSaves{Store: open(t)}
+		batch := []Entry{{Key: actor, Record: Record{Revision: 1}}, {Key: Key{System: "sys", Name: "b"}, Record: Record{Revision: 1}}}
+		if err := SaveAll(t.Context(), w, batch); err != nil || w.n != 2 {
+			t.Errorf("SaveAll through a wrapper: %v, %d saves; want 2", err, w.n)
+		}
+	})
 
 	t.Run("LoadMissing", func(t *testing.T) {
 		s := open(t)
@@ -451,4 +530,15 @@ func TestMemoryHistoryIsBounded(t *testing.T) {
 	if n != DefaultKeepRevisions {
 		t.Fatalf("%d revisions held, want %d", n, DefaultKeepRevisions)
 	}
+}
+
+// countingSaves counts the saves that reach it.
+type countingSaves struct {
+	Store
+	n int
+}
+
+func (c *countingSaves) Save(ctx context.Context, key Key, rec Record) error {
+	c.n++
+	return c.Store.Save(ctx, key, rec)
 }
