@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -227,8 +228,8 @@ func TestRunStopsCleanly(t *testing.T) {
 		return
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestRunStopsCleanly$")
-	cmd.Env = append(os.Environ(), "SPAWN_TEST_RUN_MAIN=1", "SPAWN_LOG=off")
-	var out strings.Builder
+	cmd.Env = append(os.Environ(), "SPAWN_TEST_RUN_MAIN=1", "SPAWN_LOG=info")
+	var out childOutput
 	cmd.Stdout, cmd.Stderr = &out, &out
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -238,13 +239,46 @@ func TestRunStopsCleanly(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond) // let Run install its signal handler
+	// Run installs its signal handler before it starts the actors.
+	out.waitFor(t, "spawn: actors registered")
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	err = cmd.Wait()
 	if err != nil || strings.Contains(out.String(), "<nil>") {
 		t.Fatalf("a clean stop exited with %v and printed %q", err, out.String())
+	}
+}
+
+// childOutput collects a child process's output, safe to read while the
+// child writes.
+type childOutput struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (o *childOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *childOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// waitFor waits until the output holds s: a child under a loaded machine
+// may take seconds to start.
+func (o *childOutput) waitFor(t *testing.T, s string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(o.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the child never printed %q: %s", s, o.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -343,15 +377,16 @@ func TestASecondSignalStopsAtOnce(t *testing.T) {
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestASecondSignalStopsAtOnce$")
 	cmd.Env = append(os.Environ(), "SPAWN_TEST_RUN_STUCK=1", "SPAWN_LOG=info")
-	var out strings.Builder
+	var out childOutput
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	time.Sleep(500 * time.Millisecond)
+	out.waitFor(t, "spawn: actors registered")
 	cmd.Process.Signal(syscall.SIGINT)
+	out.waitFor(t, "a second Ctrl-C stops at once")
 	select {
 	case <-exited:
 		t.Fatalf("Run stopped at the first signal with a call in flight: %s", out.String())
