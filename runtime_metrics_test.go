@@ -2,6 +2,7 @@ package spawn_test
 
 import (
 	"testing"
+	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -36,15 +37,28 @@ func TestRuntimeMetricsInProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(ctx(t), &rm); err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]metricdata.Aggregation{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			got[m.Name] = m.Data
+	collect := func() map[string]metricdata.Aggregation {
+		var rm metricdata.ResourceMetrics
+		if err := reader.Collect(ctx(t), &rm); err != nil {
+			t.Fatal(err)
 		}
+		got := map[string]metricdata.Aggregation{}
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				got[m.Name] = m.Data
+			}
+		}
+		return got
+	}
+	// The purse's activation at registration runs in the background, and
+	// its message may still be in the mailbox after the calls: wait for
+	// the mailbox to empty, as the gauge must then show.
+	got := collect()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); got = collect() {
+		if g, ok := got["spawn.mailbox.depth"].(metricdata.Gauge[int64]); ok && len(g.DataPoints) == 1 && g.DataPoints[0].Value == 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	if s, ok := got["spawn.actor.active"].(metricdata.Sum[int64]); !ok || len(s.DataPoints) != 1 || s.DataPoints[0].Value != 1 {
 		t.Errorf("spawn.actor.active = %+v, want 1", got["spawn.actor.active"])
