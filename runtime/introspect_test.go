@@ -82,6 +82,8 @@ func TestActivations(t *testing.T) {
 		t.Errorf("Activations before any call = %+v", got)
 	}
 	v.invoke(req("a", "put", str("x")))
+	// The worker that answered may not have parked a's instance yet.
+	v.idle()
 	if len(inside) != 1 || len(inside[0]) != 1 || inside[0][0].Actor.Name != "a" {
 		t.Errorf("Activations from the Observer = %+v", inside)
 	}
