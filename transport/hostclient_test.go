@@ -211,3 +211,17 @@ func TestHostClientNoAnswer(t *testing.T) {
 		}
 	}
 }
+
+// TestHostClientClosedIdleIsNoAnswer: a host that closes a kept-alive
+// connection as idle (as it does when it stops) handled nothing, so the
+// runtime may give the call to it again.
+func TestHostClientClosedIdleIsNoAnswer(t *testing.T) {
+	c := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return nil, errors.New("http: server closed idle connection")
+	})}
+	_, err := NewHostClient("http://127.0.0.1:1", c).Call(context.Background(), testInvocationForHost())
+	var na interface{ NoAnswer() bool }
+	if !errors.As(err, &na) || !na.NoAnswer() {
+		t.Fatalf("a connection closed as idle: %v, want a NoAnswer error", err)
+	}
+}

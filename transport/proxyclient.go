@@ -320,7 +320,8 @@ func isDialFailure(err error) bool {
 
 // closedIdle reports whether err is net/http's "server closed idle
 // connection": the proxy closed a kept-alive connection as idle just as
-// the request went out on it. A server closes only connections with no
+// the request went out on it (a host or proxy stopping closes its idle
+// connections). A server closes only connections with no
 // request in flight, so the request was not handled, and may be sent
 // again (net/http does so itself for idempotent requests). net/http
 // exports no value for it, hence the text.
@@ -332,7 +333,7 @@ func closedIdle(err error) bool {
 // dropped the connection, as opposed to a request that was answered.
 func isConnFailure(err error) bool {
 	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || closedIdle(err) {
 		return true
 	}
 	var oe *net.OpError
