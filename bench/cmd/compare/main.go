@@ -45,7 +45,7 @@ func main() {
 // order of measurements.
 func Compare(w io.Writer, before, after *measure.Result) {
 	fmt.Fprintf(w, "Before: %s. After: %s.\n\n", describe(before), describe(after))
-	fmt.Fprintln(w, "| figure | unit | before | after | after÷before | ratio before | ratio after | after÷before | target before | met before | target after | met after |")
+	fmt.Fprintln(w, "| figure | unit | before | after | after÷before | ratio before | ratio after | ratio after÷before | target before | met before | target after | met after |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---|---|---|---|")
 	var onlyAfter []string
 	for _, a := range after.Measurements {
