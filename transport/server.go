@@ -79,27 +79,17 @@ func (f front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 	s.serveHot(sw, r)
-	s.log.Debug("request",
-		zap.String("method", r.Method),
-		zap.String("path", r.URL.Path),
-		zap.Int("status", sw.code),
-		zap.Duration("took", time.Since(start)))
+	s.logRequest(r, sw.code, start)
 }
 
 // serveHot serves the hot route with what echo's middleware does for the
 // others: the token, and a panic turned into a 500.
 func (s *Server) serveHot(w http.ResponseWriter, r *http.Request) {
 	defer func() {
-		p := recover()
-		if p == nil {
-			return
+		if s.panicked(recover(), r) {
+			s.setWriteDeadline(w)
+			writeText(w, http.StatusInternalServerError, "internal error")
 		}
-		if p == http.ErrAbortHandler {
-			panic(p) // the documented way to abort a response; keep its meaning
-		}
-		s.log.Error("handler panicked", zap.String("path", r.URL.Path), zap.Any("panic", p), zap.Stack("stack"))
-		s.setWriteDeadline(w)
-		writeText(w, http.StatusInternalServerError, "internal error")
 	}()
 	if s.opts.token != "" && !authorized(r, s.opts.token) {
 		s.setWriteDeadline(w)
@@ -246,19 +236,35 @@ func (s *Server) handleError(err error, c echo.Context) {
 func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) (err error) {
 		defer func() {
-			r := recover()
-			if r == nil {
-				return
+			if s.panicked(recover(), c.Request()) {
+				err = echo.NewHTTPError(http.StatusInternalServerError, "internal error")
 			}
-			if r == http.ErrAbortHandler {
-				panic(r) // the documented way to abort a response; keep its meaning
-			}
-			s.log.Error("handler panicked", zap.String("path", c.Request().URL.Path),
-				zap.Any("panic", r), zap.Stack("stack"))
-			err = echo.NewHTTPError(http.StatusInternalServerError, "internal error")
 		}()
 		return next(c)
 	}
+}
+
+// panicked logs p, a recovered panic of a handler serving r, and reports
+// whether there was one to answer with a 500. http.ErrAbortHandler, the
+// documented way to abort a response, is raised again to keep its meaning.
+func (s *Server) panicked(p any, r *http.Request) bool {
+	if p == nil {
+		return false
+	}
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	s.log.Error("handler panicked", zap.String("path", r.URL.Path), zap.Any("panic", p), zap.Stack("stack"))
+	return true
+}
+
+// logRequest writes the debug line of a request answered with status.
+func (s *Server) logRequest(r *http.Request, status int, start time.Time) {
+	s.log.Debug("request",
+		zap.String("method", r.Method),
+		zap.String("path", r.URL.Path),
+		zap.Int("status", status),
+		zap.Duration("took", time.Since(start)))
 }
 
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
@@ -268,11 +274,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		start := time.Now()
 		err := next(c)
-		s.log.Debug("request",
-			zap.String("method", c.Request().Method),
-			zap.String("path", c.Request().URL.Path),
-			zap.Int("status", c.Response().Status),
-			zap.Duration("took", time.Since(start)))
+		s.logRequest(c.Request(), c.Response().Status, start)
 		return err
 	}
 }
