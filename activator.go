@@ -96,25 +96,17 @@ func (s *System) activate(ctx context.Context, r activator.Request) (*anypb.Any,
 		opts = append(opts, Async())
 	}
 	reply := new(anypb.Any)
-	// An actor or action that is not there is still called, without
-	// input, so that the mistake shows in traces, metrics and the
+	// An actor or action that is not there is still called (with no
+	// input: activatorInput decodes none for it), so that the mistake shows in traces, metrics and the
 	// dashboard as it does from Go; the answer is the activator's own,
 	// more helpful, message.
-	if err := s.invoke(ctx, nil, r.Actor, r.Action, nil2(in, p), reply, opts); err != nil {
+	if err := s.invoke(ctx, nil, r.Actor, r.Action, in, reply, opts); err != nil {
 		if p != nil && CodeOf(err) == CodeNotFound {
 			return nil, p
 		}
 		return nil, problem(err)
 	}
 	return reply, nil
-}
-
-// nil2 is in, or no input when the call is made only to be recorded.
-func nil2(in proto.Message, p *activator.Problem) proto.Message {
-	if p != nil {
-		return nil
-	}
-	return in
 }
 
 // activatorInput decodes the body of r: into the action's input type, for
